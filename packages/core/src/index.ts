@@ -1,0 +1,9 @@
+/**
+ * @magikrun/core — contracts and shared machinery of magikrun.
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './constants.js';
+export * from './runtime/index.js';
+export type * from './bundle/types.js';
