@@ -1,0 +1,9 @@
+/**
+ * @magikrun/registry — finds and combines the installed magikrun runtime backends.
+ *
+ * @packageDocumentation
+ */
+export { RuntimeRegistry } from './registry.js';
+export type { RuntimeRegistryOptions, UnavailableRuntime } from './registry.js';
+export { BUILTIN_CANDIDATES } from './candidates.js';
+export type { RuntimeCandidate, RuntimeConstructor, PackageImporter } from './candidates.js';

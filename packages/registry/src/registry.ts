@@ -1,0 +1,166 @@
+/**
+ * `RuntimeRegistry`: finds the runtime packages the user installed and says why each other one is absent.
+ *
+ * Pattern from testcontainers-node's runtime strategies: try named candidates in order, record why
+ * each did not apply, and fail with one error that lists them all.
+ *
+ * @module registry
+ */
+import { err, ErrorCode, isMagikrunError, Platform } from '@magikrun/core';
+import type { BundleKind, OciRuntime } from '@magikrun/core';
+import { BUILTIN_CANDIDATES } from './candidates.js';
+import type { PackageImporter, RuntimeCandidate, RuntimeConstructor } from './candidates.js';
+
+/** Why a backend is not available. */
+export interface UnavailableRuntime {
+  name: string;
+  packageName: string;
+  /** `not-installed` (package absent), `unsupported-host` (capability missing), `failed` (package present but would not load). */
+  kind: 'not-installed' | 'unsupported-host' | 'failed';
+  reason: string;
+}
+
+/** Options of {@link RuntimeRegistry.create}. */
+export interface RuntimeRegistryOptions {
+  /** Options passed to each runtime's constructor, by runtime name, e.g. `{ wasmtime: { fuel: 1e8 } }`. */
+  runtimeOptions?: Record<string, Record<string, unknown>>;
+  /** Candidates to try. @default BUILTIN_CANDIDATES */
+  candidates?: readonly RuntimeCandidate[];
+  /** How packages are imported. @default dynamic `import()` from this package's location */
+  importer?: PackageImporter;
+}
+
+const defaultImporter: PackageImporter = (name) => import(name) as Promise<Record<string, unknown>>;
+
+function isModuleNotFound(e: unknown, packageName: string): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = e instanceof Error ? e.message : '';
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(packageName);
+}
+
+/**
+ * The runtimes available on this host, built from a {@link Platform}.
+ *
+ * @example
+ * const platform = await Platform.detect();
+ * const registry = await RuntimeRegistry.create(platform);
+ * registry.availableRuntimes(); // ['wasmtime']
+ */
+export class RuntimeRegistry {
+  readonly platform: Platform;
+  readonly #runtimes = new Map<string, OciRuntime>();
+  readonly #unavailable: UnavailableRuntime[] = [];
+
+  private constructor(platform: Platform) {
+    this.platform = platform;
+  }
+
+  /**
+   * Try every candidate in order: check the host's capabilities, import its package, construct it.
+   * Never throws for a missing backend; see {@link unavailableRuntimes}.
+   *
+   * @param platform from `Platform.detect()`; detected when omitted.
+   */
+  static async create(platform?: Platform, options: RuntimeRegistryOptions = {}): Promise<RuntimeRegistry> {
+    const registry = new RuntimeRegistry(platform ?? (await Platform.detect()));
+    const importer = options.importer ?? defaultImporter;
+    for (const candidate of options.candidates ?? BUILTIN_CANDIDATES) {
+      await registry.#try(candidate, importer, options.runtimeOptions?.[candidate.name]);
+    }
+    return registry;
+  }
+
+  async #try(candidate: RuntimeCandidate, importer: PackageImporter, runtimeOptions?: Record<string, unknown>): Promise<void> {
+    const { name, packageName } = candidate;
+    const missing = candidate.requires.filter((c) => !this.platform.hasCapability(c));
+    const hostReason =
+      missing.length > 0
+        ? missing.map((c) => `${c}: ${this.platform.capabilities[c].reason}`).join('; ')
+        : candidate.check?.(this.platform);
+    if (hostReason !== undefined) {
+      this.#unavailable.push({ name, packageName, kind: 'unsupported-host', reason: hostReason });
+      return;
+    }
+    let mod: Record<string, unknown>;
+    try {
+      mod = await importer(packageName);
+    } catch (e) {
+      if (isModuleNotFound(e, packageName)) {
+        this.#unavailable.push({ name, packageName, kind: 'not-installed', reason: `${packageName} is not installed (npm install ${packageName})` });
+      } else {
+        this.#unavailable.push({ name, packageName, kind: 'failed', reason: `${packageName} failed to load: ${e instanceof Error ? e.message : String(e)}` });
+      }
+      return;
+    }
+    const ctor = mod[candidate.exportName];
+    if (typeof ctor !== 'function') {
+      this.#unavailable.push({ name, packageName, kind: 'failed', reason: `${packageName} has no export ${candidate.exportName}` });
+      return;
+    }
+    try {
+      this.#runtimes.set(name, new (ctor as RuntimeConstructor)(runtimeOptions));
+    } catch (e) {
+      const reason = isMagikrunError(e) ? e.message : `constructor failed: ${e instanceof Error ? e.message : String(e)}`;
+      this.#unavailable.push({ name, packageName, kind: 'failed', reason });
+    }
+  }
+
+  /** Add a runtime instance by hand (a custom backend, or one built with special options). Replaces one of the same name. */
+  register(runtime: OciRuntime): this {
+    this.#runtimes.set(runtime.name, runtime);
+    const i = this.#unavailable.findIndex((u) => u.name === runtime.name);
+    if (i >= 0) this.#unavailable.splice(i, 1);
+    return this;
+  }
+
+  /** Names of the runtimes that loaded, in search order. */
+  availableRuntimes(): string[] {
+    return [...this.#runtimes.keys()];
+  }
+
+  /** The runtimes that did not load, each with why. */
+  unavailableRuntimes(): readonly UnavailableRuntime[] {
+    return this.#unavailable;
+  }
+
+  /** The runtime called `name`, or undefined. */
+  get(name: string): OciRuntime | undefined {
+    return this.#runtimes.get(name);
+  }
+
+  /**
+   * The runtime called `name`.
+   *
+   * @throws MagikrunError `UNAVAILABLE` naming why it is missing (`details.reason`), or `NOT_FOUND` for a name no candidate has.
+   */
+  require(name: string): OciRuntime {
+    const rt = this.#runtimes.get(name);
+    if (rt) return rt;
+    const u = this.#unavailable.find((x) => x.name === name);
+    if (u) throw err(ErrorCode.Unavailable, `runtime "${name}" is not available: ${u.reason}`, { runtime: name, kind: u.kind, reason: u.reason });
+    throw err(ErrorCode.NotFound, `no runtime called "${name}"; known: ${[...this.#runtimes.keys(), ...this.#unavailable.map((x) => x.name)].join(', ') || 'none'}`, { runtime: name });
+  }
+
+  /** Whether some available runtime runs bundles of `kind`. */
+  supports(kind: BundleKind): boolean {
+    return this.forBundle(kind) !== undefined;
+  }
+
+  /** The first available runtime that runs bundles of `kind`, or undefined. */
+  forBundle(kind: BundleKind): OciRuntime | undefined {
+    for (const rt of this.#runtimes.values()) if (rt.bundleKinds.includes(kind)) return rt;
+    return undefined;
+  }
+
+  /**
+   * The first available runtime for `kind`.
+   *
+   * @throws MagikrunError `UNAVAILABLE` listing every candidate for that kind and why it is absent.
+   */
+  requireForBundle(kind: BundleKind): OciRuntime {
+    const rt = this.forBundle(kind);
+    if (rt) return rt;
+    const why = this.#unavailable.map((u) => `${u.name}: ${u.reason}`);
+    throw err(ErrorCode.Unavailable, `no runtime for ${kind} bundles is available${why.length ? ` (${why.join('; ')})` : ''}`, { kind, unavailable: why });
+  }
+}
