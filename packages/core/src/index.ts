@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './constants.js';
 export * from './runtime/index.js';
 export type * from './bundle/types.js';
+export * from './platform/index.js';
