@@ -8,3 +8,4 @@ export * from './constants.js';
 export * from './runtime/index.js';
 export type * from './bundle/types.js';
 export * from './platform/index.js';
+export * from './storage/index.js';
