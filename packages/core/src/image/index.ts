@@ -1,0 +1,35 @@
+export * from './media-types.js';
+export {
+  parseReference,
+  familiarName,
+  registryApiHost,
+  isLoopbackRegistry,
+  withDigest,
+  DOCKER_HUB,
+  DOCKER_HUB_API_HOST,
+  DEFAULT_TAG,
+  MAX_NAME_LENGTH,
+  type ImageReference,
+} from './reference.js';
+export { parseImageSource, parseLayoutReference, sourceKey, type ImageSource, type LayoutReference } from './source.js';
+export {
+  parsePlatform,
+  formatPlatform,
+  normalizePlatform,
+  platformMatches,
+  isWasmPlatform,
+  hostLinuxPlatform,
+  defaultAcceptPlatforms,
+  WASM_PLATFORM,
+  type PlatformSpec,
+} from './platform-match.js';
+export { selectManifest, offeredPlatforms, type PlatformChoice } from './select-manifest.js';
+export { parseManifestDocument, parseDescriptor, type Descriptor, type ImageManifest, type ImageIndex, type ManifestDocument } from './manifest.js';
+export { parseImageConfig, type ImageConfig, type ImageRunConfig } from './image-config.js';
+export { parseAuthChallenges, findChallenge, type AuthChallenge } from './auth-challenge.js';
+export { RegistryClient, MAX_REDIRECTS, type RegistryClientOptions, type FetchedManifest, type BlobResponse } from './registry-client.js';
+export { pullScope, type RegistryCredentials } from './registry-auth.js';
+export { LocalImageIndex, type ImageIndexEntry } from './local-index.js';
+export { pullImage } from './pull.js';
+export { loadImage } from './load-image.js';
+export type { PulledImage, PullOptions, PullProgress } from './types.js';

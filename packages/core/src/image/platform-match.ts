@@ -1,0 +1,101 @@
+/**
+ * Platform strings and matching, as containerd's `platforms` package does it: `os/arch[/variant]`,
+ * normalised (x86_64 → amd64, aarch64 → arm64, arm64 defaults to variant v8, armhf → arm/v7), plus
+ * WebAssembly: `wasi` and `wasip1` both name WASI preview 1 (image-spec allows `wasi` for wasm, Go
+ * calls it `wasip1`), `wasm32` is `wasm`.
+ *
+ * @module image/platform-match
+ */
+import { err, ErrorCode } from '../errors.js';
+import type { OciPlatform } from '../platform/types.js';
+import { formatOciPlatform, ociPlatformOf } from '../platform/oci-platform.js';
+
+/** A platform as an option takes it: an {@link OciPlatform} or its string form `linux/arm64/v8`, `wasip1/wasm`. */
+export type PlatformSpec = string | OciPlatform;
+
+/** WASI preview 1 as images label it. */
+export const WASM_PLATFORM: Readonly<OciPlatform> = Object.freeze({ os: 'wasip1', architecture: 'wasm' });
+
+const OS_ALIASES: Readonly<Record<string, string>> = { macos: 'darwin', wasi: 'wasip1' };
+const ARCH_ALIASES: Readonly<Record<string, string>> = {
+  x86_64: 'amd64', 'x86-64': 'amd64', x64: 'amd64', aarch64: 'arm64', i386: '386', i686: '386',
+  armhf: 'arm', armel: 'arm', wasm32: 'wasm',
+};
+
+/** Normalise names and default variants (containerd platforms.Normalize, plus the wasm names). */
+export function normalizePlatform(p: OciPlatform): OciPlatform {
+  const os = (OS_ALIASES[p.os.toLowerCase()] ?? p.os.toLowerCase());
+  const rawArch = p.architecture.toLowerCase();
+  const architecture = ARCH_ALIASES[rawArch] ?? rawArch;
+  let variant = p.variant?.toLowerCase() || undefined;
+  if (architecture === 'arm64' && (variant === undefined || variant === '8')) variant = 'v8';
+  if (architecture === 'arm' && variant === undefined) variant = rawArch === 'armel' ? 'v6' : 'v7';
+  if (architecture === 'arm' && variant !== undefined && /^[5-8]$/.test(variant)) variant = `v${variant}`;
+  if (architecture === 'amd64' && variant === 'v1') variant = undefined;
+  return variant === undefined ? { os, architecture } : { os, architecture, variant };
+}
+
+/**
+ * Parse `os/arch[/variant]` (or just `os`, meaning the host architecture).
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` for an empty or over-long string.
+ */
+export function parsePlatform(spec: PlatformSpec): OciPlatform {
+  if (typeof spec !== 'string') {
+    if (!spec || typeof spec.os !== 'string' || typeof spec.architecture !== 'string' || spec.os === '' || spec.architecture === '') {
+      throw err(ErrorCode.InvalidArgument, `invalid platform ${JSON.stringify(spec)}: give os and architecture, e.g. linux/amd64 or wasip1/wasm`);
+    }
+    return normalizePlatform(spec);
+  }
+  const parts = spec.trim().split('/');
+  if (parts.length > 3 || parts.some((x) => !/^[A-Za-z0-9_.-]+$/.test(x))) {
+    throw err(ErrorCode.InvalidArgument, `invalid platform ${JSON.stringify(spec)}: write os/arch[/variant], e.g. linux/amd64, linux/arm64/v8 or wasip1/wasm`, { platform: spec });
+  }
+  const [os, arch, variant] = parts as [string, string | undefined, string | undefined];
+  const architecture = arch ?? (os === 'wasip1' || os === 'wasi' ? 'wasm' : ociPlatformOf().architecture);
+  return normalizePlatform({ os, architecture, ...(variant !== undefined ? { variant } : {}) });
+}
+
+/** `os/arch[/variant]`. */
+export function formatPlatform(p: OciPlatform): string {
+  return formatOciPlatform(p);
+}
+
+/** True for WebAssembly platforms (architecture `wasm`, or os `wasi`/`wasip1`/`wasip2`). */
+export function isWasmPlatform(p: OciPlatform): boolean {
+  const n = normalizePlatform(p);
+  return n.architecture === 'wasm' || n.os === 'wasip1' || n.os === 'wasip2';
+}
+
+/**
+ * Does the offered platform satisfy the wanted one? os and architecture must agree after
+ * normalisation; a wanted variant must agree, an unspecified one accepts any. For arm, a wanted v7
+ * also accepts v6 and v5 images (containerd's arm compatibility); arm64 v8 accepts v8 only.
+ */
+export function platformMatches(wanted: OciPlatform, offered: OciPlatform): boolean {
+  const w = normalizePlatform(wanted);
+  const o = normalizePlatform(offered);
+  if (w.os !== o.os || w.architecture !== o.architecture) return false;
+  if (wanted.variant === undefined || w.variant === o.variant) return true;
+  if (w.architecture === 'arm' && w.variant && o.variant) {
+    return Number(o.variant.slice(1)) <= Number(w.variant.slice(1));
+  }
+  return false;
+}
+
+/**
+ * The Linux platform of this host's CPU (`linux/amd64` on x86_64), whatever the host OS: Linux
+ * containers run on Linux directly, in a VM on macOS, in WSL2 on Windows.
+ */
+export function hostLinuxPlatform(): OciPlatform {
+  return { ...ociPlatformOf(), os: 'linux' };
+}
+
+/**
+ * The platforms an image pull accepts when the caller names none: the host's Linux platform first,
+ * then WASI preview 1. The CLI and `RuntimeRegistry` pass their own list (only the platforms an
+ * installed runtime can run), which is how a wasm entry wins when no Linux runtime is available.
+ */
+export function defaultAcceptPlatforms(): OciPlatform[] {
+  return [hostLinuxPlatform(), { ...WASM_PLATFORM }];
+}

@@ -1,0 +1,286 @@
+/**
+ * `pullImage`: reference → verified manifest, config and layers in the BlobStore → local index entry.
+ *
+ * Order of checks (each fails closed, before the next download): reference syntax; manifest size
+ * (MAX_MANIFEST_SIZE) and digest (the pinned digest, the layout's descriptor, or Docker-Content-Digest);
+ * media type and shape; platform choice from an index; the child manifest's digest and size; layer
+ * count (MAX_LAYERS), each layer's size (MAX_LAYER_SIZE) and their sum (MAX_ROOTFS_SIZE); the config's
+ * size and digest; then every layer streamed into the store, which commits it only if it hashes to its
+ * digest. The index entry `<root>/images/…` is written last, so a failed pull leaves no entry and no
+ * unverified blob (verified blobs may stay, as containerd keeps them).
+ *
+ * @module image/pull
+ */
+import { checkLimit, IMAGE_PULL_TIMEOUT, resolveLimits, type Limits } from '../constants.js';
+import { err, ErrorCode, isMagikrunError } from '../errors.js';
+import type { OciPlatform } from '../platform/types.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { sha256Digest } from '../storage/digest.js';
+import type { ImageFetcher } from './fetcher.js';
+import { parseImageConfig, type ImageConfig } from './image-config.js';
+import { LayoutFetcher } from './layout-fetcher.js';
+import { LocalImageIndex } from './local-index.js';
+import { parseManifestDocument, type Descriptor, type ImageManifest } from './manifest.js';
+import { INDEX_MEDIA_TYPES } from './media-types.js';
+import { formatPlatform, parsePlatform, platformMatches } from './platform-match.js';
+import { RegistryClient } from './registry-client.js';
+import { RegistryFetcher } from './registry-fetcher.js';
+import { selectManifest } from './select-manifest.js';
+import { parseImageSource, sourceKey, type ImageSource } from './source.js';
+import type { PulledImage, PullOptions, PullProgress } from './types.js';
+
+/** How many nested indexes a pull follows (index → index → manifest). */
+const MAX_INDEX_DEPTH = 2;
+
+function fetcherFor(source: ImageSource, limits: Limits, options: PullOptions): ImageFetcher {
+  if (source.transport === 'oci') return new LayoutFetcher(source.layout, limits.maxManifestSize);
+  const client = new RegistryClient(source.reference.registry, {
+    ...(options.plainHttp !== undefined ? { plainHttp: options.plainHttp } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+  });
+  return new RegistryFetcher(client, source.reference, limits.maxManifestSize);
+}
+
+function verifyBytes(bytes: Buffer, expectedDigest: string | undefined, expectedSize: number | undefined, what: string, from: string): string {
+  const actual = sha256Digest(bytes);
+  if (expectedDigest !== undefined && actual !== expectedDigest) {
+    throw err(ErrorCode.DigestMismatch, `${what} hashes to ${actual}, not ${expectedDigest} as ${from} says; nothing was stored`, {
+      expected: expectedDigest,
+      actual,
+    });
+  }
+  if (expectedSize !== undefined && bytes.length !== expectedSize) {
+    throw err(ErrorCode.DigestMismatch, `${what} is ${bytes.length} bytes, not ${expectedSize} as ${from} says`, { expected: expectedSize, actual: bytes.length });
+  }
+  return actual;
+}
+
+function checkLayerLimits(manifest: ImageManifest, limits: Limits, label: string): void {
+  if (manifest.layers.length > limits.maxLayers) {
+    throw err(ErrorCode.LimitExceeded, `${label} has ${manifest.layers.length} layers, more than the limit of ${limits.maxLayers}`, {
+      limit: 'maxLayers',
+      max: limits.maxLayers,
+      value: manifest.layers.length,
+    });
+  }
+  let total = 0;
+  for (const l of manifest.layers) {
+    if (l.size > limits.maxLayerSize) {
+      throw err(ErrorCode.LimitExceeded, `${label}: layer ${l.digest} is ${l.size} bytes, more than the layer limit of ${limits.maxLayerSize}`, {
+        limit: 'maxLayerSize',
+        max: limits.maxLayerSize,
+        value: l.size,
+        digest: l.digest,
+      });
+    }
+    total += l.size;
+  }
+  if (total > limits.maxRootfsSize) {
+    throw err(ErrorCode.LimitExceeded, `${label}: its layers total ${total} bytes, more than the limit of ${limits.maxRootfsSize}`, {
+      limit: 'maxRootfsSize',
+      max: limits.maxRootfsSize,
+      value: total,
+    });
+  }
+  if (manifest.config.size > limits.maxManifestSize) {
+    throw err(ErrorCode.LimitExceeded, `${label}: its config is ${manifest.config.size} bytes, more than the limit of ${limits.maxManifestSize}`, {
+      limit: 'maxManifestSize',
+      max: limits.maxManifestSize,
+      value: manifest.config.size,
+    });
+  }
+}
+
+/**
+ * Pull an image into `store` and record it in the local image index.
+ *
+ * @param reference a registry reference (`alpine`, `127.0.0.1:5000/hello:v1`, `x@sha256:…`) or an OCI
+ *   layout `oci:DIR[:TAG]`, or an already parsed {@link ImageSource}.
+ * @param store where blobs go; its `root` also holds the image index (`<root>/images/`).
+ * @returns the image, with manifest and parsed config.
+ * @throws MagikrunError `INVALID_ARGUMENT` (reference, malformed manifest/config, bad option),
+ *   `NOT_FOUND` (registry 404 — the message names the reference — or no manifest for the platform),
+ *   `UNSUPPORTED` (schema 1, unknown media types, non-sha256 digests), `DIGEST_MISMATCH`,
+ *   `LIMIT_EXCEEDED`, `UNAUTHORIZED`, `REGISTRY`, `TIMEOUT` (after `timeoutMs`), `ABORTED`.
+ * @see https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
+ */
+export async function pullImage(reference: string | ImageSource, store: BlobStore, options: PullOptions = {}): Promise<PulledImage> {
+  const source = typeof reference === 'string' ? parseImageSource(reference, options.cwd) : reference;
+  const limits = resolveLimits(options.limits);
+  const timeoutMs =
+    options.timeoutMs === undefined ? IMAGE_PULL_TIMEOUT : checkLimit('timeoutMs', options.timeoutMs, IMAGE_PULL_TIMEOUT, options.limits?.allowAboveDefault === true);
+  if (options.platform !== undefined) parsePlatform(options.platform);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const key = sourceKey(source);
+  try {
+    if (options.signal?.aborted) throw options.signal.reason;
+    return await pullInner(source, key, store, limits, options, signal);
+  } catch (e) {
+    if (deadline.aborted && !options.signal?.aborted) {
+      throw err(ErrorCode.Timeout, `pulling ${key} took longer than ${timeoutMs} ms; nothing was recorded (verified blobs are kept, so a retry resumes)`, { reference: key, timeoutMs }, e);
+    }
+    if (options.signal?.aborted) {
+      if (isMagikrunError(e, ErrorCode.Aborted)) throw e;
+      throw err(ErrorCode.Aborted, `pulling ${key} was aborted; nothing was recorded`, { reference: key }, e);
+    }
+    throw e;
+  }
+}
+
+async function pullInner(
+  source: ImageSource,
+  key: string,
+  store: BlobStore,
+  limits: Limits,
+  options: PullOptions,
+  signal: AbortSignal,
+): Promise<PulledImage> {
+  const fetcher = fetcherFor(source, limits, options);
+  const progress = (p: PullProgress) => options.onProgress?.(p);
+  const label = fetcher.label;
+
+  // 1. The document the reference points at.
+  const top = await fetcher.top(signal);
+  const topDigest = verifyBytes(top.bytes, top.expectedDigest, top.expectedSize, `the manifest of ${label}`, top.expectedFrom);
+  let doc = parseManifestDocument(top.bytes, top.contentType, label);
+  const pending: { digest: string; bytes: Buffer }[] = [{ digest: topDigest, bytes: top.bytes }];
+  progress({ kind: doc.kind, digest: topDigest, completed: top.bytes.length, total: top.bytes.length, cached: false, done: true });
+
+  // 2. Indexes: choose the platform, fetch the child (verified against its descriptor).
+  let indexDigest: string | undefined;
+  let manifestDigest = topDigest;
+  let chosen: OciPlatform | undefined;
+  for (let depth = 0; doc.kind === 'index'; depth++) {
+    if (depth >= MAX_INDEX_DEPTH) throw err(ErrorCode.Unsupported, `${label}: indexes nested more than ${MAX_INDEX_DEPTH} deep are not supported`, { reference: key });
+    indexDigest ??= manifestDigest;
+    const { descriptor, platform } = selectManifest(doc.index, options, label);
+    chosen = platform;
+    if (descriptor.size > limits.maxManifestSize) {
+      throw err(ErrorCode.LimitExceeded, `${label}: manifest ${descriptor.digest} is ${descriptor.size} bytes, more than the limit of ${limits.maxManifestSize}`, {
+        limit: 'maxManifestSize',
+        max: limits.maxManifestSize,
+        value: descriptor.size,
+      });
+    }
+    const bytes = await fetcher.manifest(descriptor, limits.maxManifestSize, signal);
+    manifestDigest = verifyBytes(bytes, descriptor.digest, descriptor.size, `manifest ${descriptor.digest} of ${label}`, 'the index');
+    doc = parseManifestDocument(bytes, descriptor.mediaType, `manifest ${descriptor.digest} of ${label}`);
+    if (INDEX_MEDIA_TYPES.has(descriptor.mediaType) !== (doc.kind === 'index')) {
+      throw err(ErrorCode.InvalidArgument, `${label}: the index says ${descriptor.digest} is ${descriptor.mediaType}, but it is not`, { digest: descriptor.digest });
+    }
+    pending.push({ digest: manifestDigest, bytes });
+    progress({ kind: doc.kind, digest: manifestDigest, completed: bytes.length, total: bytes.length, cached: false, done: true });
+  }
+  const manifest = doc.manifest;
+
+  // 3. Limits, before any layer is downloaded.
+  checkLayerLimits(manifest, limits, label);
+
+  // 4. The config: small, read whole, verified, parsed.
+  const config = await fetchConfig(fetcher, store, manifest.config, limits, signal, label, progress);
+  if (options.platform !== undefined && chosen === undefined && config.platform.os !== '') {
+    const want = parsePlatform(options.platform);
+    if (!platformMatches(want, config.platform)) {
+      throw err(
+        ErrorCode.NotFound,
+        `${label} was found but is for platform ${formatPlatform(config.platform)}, not the requested ${formatPlatform(want)}`,
+        { reference: key, wanted: formatPlatform(want), actual: formatPlatform(config.platform) },
+      );
+    }
+  }
+
+  // 5. Layers, streamed into the store (verified there before they become visible).
+  for (const layer of manifest.layers) await fetchLayer(fetcher, store, layer, limits, signal, progress);
+
+  // 6. Manifests (already verified) into the store, then the index entry.
+  for (const p of pending) await store.put(p.digest, p.bytes, { signal });
+  const size = manifest.layers.reduce((n, l) => n + l.size, manifest.config.size) + pending[pending.length - 1]!.bytes.length;
+  const platform = config.platform.os !== '' ? config.platform : (chosen ?? config.platform);
+  const entry = {
+    reference: key,
+    digest: manifestDigest,
+    mediaType: manifest.mediaType,
+    ...(indexDigest !== undefined ? { indexDigest } : {}),
+    platform,
+    size,
+    pulledAt: new Date().toISOString(),
+  };
+  if (signal.aborted) throw signal.reason;
+  await new LocalImageIndex(store.root).set(entry);
+  return {
+    reference: key,
+    digest: manifestDigest,
+    mediaType: manifest.mediaType,
+    ...(indexDigest !== undefined ? { indexDigest } : {}),
+    manifest,
+    config,
+    platform,
+    size,
+  };
+}
+
+async function fetchConfig(
+  fetcher: ImageFetcher,
+  store: BlobStore,
+  d: Descriptor,
+  limits: Limits,
+  signal: AbortSignal,
+  label: string,
+  progress: (p: PullProgress) => void,
+): Promise<ImageConfig> {
+  let bytes: Buffer;
+  let cached = false;
+  if (await store.has(d.digest)) {
+    bytes = await store.get(d.digest, { maxSize: Math.min(limits.maxManifestSize, store.maxBlobSize) });
+    cached = true;
+  } else {
+    const stream = await fetcher.blob(d, signal);
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of stream) {
+      n += c.length;
+      if (n > d.size) {
+        stream.destroy?.();
+        throw err(ErrorCode.DigestMismatch, `config ${d.digest} of ${label} is longer than the ${d.size} bytes its descriptor says`, { digest: d.digest });
+      }
+      chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    }
+    bytes = Buffer.concat(chunks, n);
+    verifyBytes(bytes, d.digest, d.size, `config ${d.digest} of ${label}`, 'the manifest');
+  }
+  if (bytes.length !== d.size) {
+    throw err(ErrorCode.InvalidArgument, `config ${d.digest} of ${label} is stored with ${bytes.length} bytes, but the manifest says ${d.size}`, { digest: d.digest });
+  }
+  const config = parseImageConfig(bytes, d.mediaType, `config of ${label}`);
+  if (!cached) await store.put(d.digest, bytes, { signal });
+  progress({ kind: 'config', digest: d.digest, completed: d.size, total: d.size, cached, done: true });
+  return config;
+}
+
+async function fetchLayer(
+  fetcher: ImageFetcher,
+  store: BlobStore,
+  d: Descriptor,
+  limits: Limits,
+  signal: AbortSignal,
+  progress: (p: PullProgress) => void,
+): Promise<void> {
+  if (await store.has(d.digest)) {
+    const info = await store.stat(d.digest);
+    if (info.size !== d.size) {
+      throw err(ErrorCode.InvalidArgument, `layer ${d.digest} is stored with ${info.size} bytes, but the manifest says ${d.size}; the manifest is wrong`, { digest: d.digest });
+    }
+    progress({ kind: 'layer', digest: d.digest, completed: d.size, total: d.size, cached: true, done: true });
+    return;
+  }
+  const body = await fetcher.blob(d, signal);
+  await store.putStream(d.digest, body, {
+    size: d.size,
+    maxSize: Math.min(limits.maxLayerSize, store.maxBlobSize),
+    signal,
+    onProgress: (completed) => progress({ kind: 'layer', digest: d.digest, completed, total: d.size, cached: false, done: false }),
+  });
+  progress({ kind: 'layer', digest: d.digest, completed: d.size, total: d.size, cached: false, done: true });
+}

@@ -1,0 +1,75 @@
+/**
+ * Where an image comes from: a registry reference, or an OCI image layout directory written as
+ * skopeo's transport `oci:DIR[:TAG]`.
+ *
+ * @module image/source
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { err, ErrorCode } from '../errors.js';
+import { parseReference, type ImageReference } from './reference.js';
+
+/** An image in an OCI image layout directory (image-spec image-layout.md). */
+export interface LayoutReference {
+  /** Absolute path of the layout directory (holds `oci-layout`, `index.json`, `blobs/`). */
+  readonly dir: string;
+  /**
+   * The `org.opencontainers.image.ref.name` annotation of the wanted `index.json` entry; undefined
+   * means "the layout's only image" (skopeo's rule).
+   */
+  readonly tag: string | undefined;
+  /** `oci:<absolute dir>[:<tag>]`: the key of the local image index entry. */
+  readonly canonical: string;
+}
+
+/** A parsed image argument. */
+export type ImageSource =
+  | { readonly transport: 'docker'; readonly reference: ImageReference }
+  | { readonly transport: 'oci'; readonly layout: LayoutReference };
+
+const LAYOUT_TAG = /^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$/;
+
+/**
+ * Parse `oci:DIR[:TAG]`: everything after `oci:` up to the next `:` is the directory (as
+ * containers/image's oci transport splits it, so DIR cannot contain `:`); a relative DIR is resolved
+ * against `cwd`.
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` for an empty directory or a malformed tag.
+ */
+export function parseLayoutReference(input: string, cwd: string = process.cwd()): LayoutReference {
+  if (!input.startsWith('oci:')) {
+    throw err(ErrorCode.InvalidArgument, `not an OCI layout reference: ${JSON.stringify(input)}; write oci:DIR[:TAG]`, { reference: input });
+  }
+  const rest = input.slice(4);
+  const colon = rest.indexOf(':');
+  const rawDir = colon >= 0 ? rest.slice(0, colon) : rest;
+  const tag = colon >= 0 ? rest.slice(colon + 1) : undefined;
+  if (rawDir.length === 0) {
+    throw err(ErrorCode.InvalidArgument, `OCI layout reference ${JSON.stringify(input)} names no directory; write oci:DIR[:TAG]`, { reference: input });
+  }
+  if (tag !== undefined && !LAYOUT_TAG.test(tag)) {
+    throw err(
+      ErrorCode.InvalidArgument,
+      `OCI layout reference ${JSON.stringify(input)} has a malformed tag ${JSON.stringify(tag)}; use letters, digits, ".", "_" and "-" (a directory cannot contain ":")`,
+      { reference: input },
+    );
+  }
+  const dir = isAbsolute(rawDir) ? resolve(rawDir) : resolve(cwd, rawDir);
+  return Object.freeze({ dir, tag, canonical: `oci:${dir}${tag !== undefined ? `:${tag}` : ''}` });
+}
+
+/**
+ * Parse what a user gives as an image: `oci:DIR[:TAG]` is an OCI image layout on disk, anything else
+ * (optionally prefixed `docker://`) a registry reference. An image really named `oci` must be written
+ * `docker.io/library/oci:TAG`.
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` / `UNSUPPORTED` as {@link parseReference} and {@link parseLayoutReference}.
+ */
+export function parseImageSource(input: string, cwd?: string): ImageSource {
+  if (typeof input === 'string' && input.startsWith('oci:')) return { transport: 'oci', layout: parseLayoutReference(input, cwd) };
+  return { transport: 'docker', reference: parseReference(input) };
+}
+
+/** The key under which an image from `source` is recorded in the local image index. */
+export function sourceKey(source: ImageSource): string {
+  return source.transport === 'oci' ? source.layout.canonical : source.reference.canonical;
+}

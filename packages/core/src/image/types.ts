@@ -1,0 +1,73 @@
+/**
+ * Shapes of image pulls: options, progress events, and the pulled image.
+ *
+ * @module image/types
+ */
+import type { Dispatcher } from 'undici';
+import type { LimitOverrides } from '../constants.js';
+import type { OciPlatform } from '../platform/types.js';
+import type { ImageConfig } from './image-config.js';
+import type { ImageManifest } from './manifest.js';
+import type { RegistryCredentials } from './registry-auth.js';
+import type { PlatformChoice } from './select-manifest.js';
+
+/** Progress of one blob of a pull. */
+export interface PullProgress {
+  /** What the blob is. */
+  kind: 'index' | 'manifest' | 'config' | 'layer';
+  digest: string;
+  /** Bytes received so far. */
+  completed: number;
+  /** Bytes expected (the descriptor's size; 0 when unknown, e.g. for a manifest fetched by tag). */
+  total: number;
+  /** True when the blob was already in the store and nothing was downloaded. */
+  cached: boolean;
+  /** True on the last event of this blob. */
+  done: boolean;
+}
+
+/** Options of `pullImage`. */
+export interface PullOptions extends PlatformChoice {
+  /** Cancel the pull (`ABORTED`). Blobs already verified stay in the store; no index entry is written. */
+  signal?: AbortSignal;
+  /**
+   * Deadline of the whole pull, in ms (`TIMEOUT` when it passes). At most IMAGE_PULL_TIMEOUT unless
+   * `limits.allowAboveDefault`.
+   * @default IMAGE_PULL_TIMEOUT (300 000 ms)
+   */
+  timeoutMs?: number;
+  /** Size and count limits (MAX_LAYERS, MAX_LAYER_SIZE, MAX_ROOTFS_SIZE, MAX_MANIFEST_SIZE). */
+  limits?: LimitOverrides;
+  /**
+   * Talk plain HTTP to a registry that is not on loopback (no TLS at all). Loopback registries
+   * (localhost, 127.0.0.0/8, [::1]) use plain HTTP without it.
+   * @default false
+   */
+  plainHttp?: boolean;
+  /** Credentials for the registry (Basic, or for its token issuer). @default anonymous */
+  credentials?: RegistryCredentials;
+  /** undici dispatcher for all requests. @default undici's global dispatcher */
+  dispatcher?: Dispatcher;
+  /** Called as blobs arrive. */
+  onProgress?: (progress: PullProgress) => void;
+  /** Directory against which a relative `oci:DIR` is resolved. @default process.cwd() */
+  cwd?: string;
+}
+
+/** An image whose manifest, config and layers are all verified and in the BlobStore. */
+export interface PulledImage {
+  /** The local image index key: canonical registry reference or `oci:DIR[:TAG]`. */
+  reference: string;
+  /** Digest of the image manifest (the chosen platform's, when the reference named an index). */
+  digest: string;
+  /** Media type of the manifest (OCI or Docker schema 2). */
+  mediaType: string;
+  /** Digest of the index the reference resolved to, if it was an index. */
+  indexDigest?: string;
+  manifest: ImageManifest;
+  config: ImageConfig;
+  /** The image's platform, from its config (`wasip1/wasm`, `linux/amd64`…). */
+  platform: OciPlatform;
+  /** Bytes of manifest + config + layers (compressed, as stored). */
+  size: number;
+}
