@@ -7,3 +7,4 @@
 export type * from './types.js';
 export { describeBlobStore, INVALID_DIGESTS, type BlobStoreFixture } from './describe-blob-store.js';
 export { expectCode, rejection } from './expect-error.js';
+export { describeOciRuntime, type OciConformanceOptions } from './describe-oci-runtime.js';
