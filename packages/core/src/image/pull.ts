@@ -242,7 +242,7 @@ async function fetchConfig(
     for await (const c of stream) {
       n += c.length;
       if (n > d.size) {
-        stream.destroy?.();
+        // leaving the loop destroys the stream
         throw err(ErrorCode.DigestMismatch, `config ${d.digest} of ${label} is longer than the ${d.size} bytes its descriptor says`, { digest: d.digest });
       }
       chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));

@@ -6,12 +6,13 @@
 import { err, ErrorCode } from '../errors.js';
 
 /**
- * Collect `source` into one Buffer, refusing more than `maxBytes`.
+ * Collect `source` into one Buffer, refusing more than `maxBytes`. On refusal the stream is
+ * destroyed (by leaving the loop), so a network body is released.
  *
  * @throws MagikrunError `LIMIT_EXCEEDED` (the source is destroyed) when more than `maxBytes` arrive.
  */
 export async function readLimited(
-  source: AsyncIterable<Uint8Array> & { destroy?: (e?: Error) => void },
+  source: AsyncIterable<Uint8Array>,
   maxBytes: number,
   what: string,
 ): Promise<Buffer> {
@@ -20,7 +21,7 @@ export async function readLimited(
   for await (const chunk of source) {
     total += chunk.length;
     if (total > maxBytes) {
-      source.destroy?.();
+      // Leaving the for-await loop destroys the stream (the iterator's return()).
       throw err(ErrorCode.LimitExceeded, `${what} is larger than ${maxBytes} bytes; refusing to read it`, { limit: maxBytes, value: total });
     }
     chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));

@@ -115,7 +115,7 @@ export class RegistryClient {
     await this.check(res, what);
     const length = Number(res.headers['content-length']);
     if (Number.isFinite(length) && length > maxSize) {
-      res.body.destroy();
+      discard(res.body);
       throw err(ErrorCode.LimitExceeded, `${what}: the manifest is ${length} bytes, more than the ${maxSize}-byte limit`, { limit: maxSize, value: length });
     }
     const bytes = await readLimited(res.body, maxSize, `${what}: the manifest`);
@@ -202,6 +202,12 @@ export class RegistryClient {
       throw networkError(e, this.registry, what);
     }
   }
+}
+
+/** Release a body we will not read (without an unhandled 'error' event from undici's abort). */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function header(res: Dispatcher.ResponseData, name: string): string | undefined {
