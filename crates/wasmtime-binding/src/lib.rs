@@ -1,7 +1,22 @@
+//! Private napi-rs binding behind `@magikrun/runtime-wasmtime`: WASI preview 1 command modules on
+//! wasmtime 48 with an async store (so that kill cancels host calls), fuel, memory limits, bounded
+//! stdio pipes and a verified compiled-module cache. Everything exported here is internal
+//! (`Binding*`); the TypeScript class `WasmtimeRuntime` is the public API.
+
 #[macro_use]
 extern crate napi_derive;
 
-#[napi]
-pub fn engine_version() -> String {
-    "48".to_string()
-}
+mod cache;
+mod container;
+mod engine;
+mod error;
+mod exit;
+mod limits;
+mod module_check;
+mod options;
+mod run;
+mod stdio;
+
+pub use engine::BindingEngine;
+pub use exit::BindingExitStatus;
+pub use options::*;

@@ -1,0 +1,300 @@
+//! `BindingEngine`: one wasmtime `Engine` + WASI preview 1 linker + compiled-module cache, and the
+//! containers created through it (they live in this process only).
+
+use crate::cache::{self, CacheOutcome, ModuleCache};
+use crate::container::{Container, HostState, Prepared};
+use crate::error::{fail, BResult, BindingError, Code};
+use crate::exit::BindingExitStatus;
+use crate::limits::{Limiter, SandboxLimits};
+use crate::module_check;
+use crate::options::{BindingCreateOptions, BindingCreated, BindingEngineOptions};
+use crate::run::{self, YIELD_INTERVAL};
+use crate::stdio::{self, InputSpec, OutputSpec};
+use napi::bindgen_prelude::Buffer;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wasmtime::{Config, Engine, ExternType, Linker, Store};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// Bytes handed to JavaScript per `read`.
+const READ_CHUNK: usize = 64 * 1024;
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: Option<ModuleCache>,
+    containers: Mutex<HashMap<u32, Arc<Container>>>,
+    next_handle: AtomicU32,
+}
+
+/// Internal: the native engine behind one `WasmtimeRuntime`.
+#[napi]
+pub struct BindingEngine {
+    inner: Arc<Inner>,
+}
+
+fn engine_config(max_wasm_stack: usize) -> Config {
+    let mut c = Config::new();
+    c.consume_fuel(true)
+        .max_wasm_stack(max_wasm_stack)
+        // The fiber stack must hold the wasm stack plus the host calls made from it.
+        .async_stack_size(max_wasm_stack.max(512 * 1024) + 1024 * 1024)
+        // Threads are off by construction: the `threads` feature of wasmtime is not compiled in.
+        .wasm_memory64(false)
+        .parallel_compilation(true);
+    c
+}
+
+impl Inner {
+    fn get(&self, handle: u32) -> BResult<Arc<Container>> {
+        match self.containers.lock().unwrap().get(&handle) {
+            Some(c) => Ok(c.clone()),
+            None => fail(Code::NotFound, format!("no container with handle {handle}")),
+        }
+    }
+
+    /// Read, verify and compile the module (blocking: runs on Tokio's blocking pool).
+    fn load_module(&self, o: &LoadArgs) -> BResult<(wasmtime::Module, CacheOutcome)> {
+        let path = PathBuf::from(&o.module_path);
+        let max = u64::try_from(o.max_module_size).map_err(|_| BindingError::new(Code::InvalidArgument, "maxModuleSize must be positive"))?;
+        let bytes = module_check::read_verified(&path, max, &o.module_digest)?;
+        module_check::check_header(&bytes, &format!("module {}", path.display()))?;
+        let module_hex = module_check::parse_sha256(&o.module_digest)?;
+        let (module, outcome) = match &self.cache {
+            Some(c) => c.load_or_compile(&self.engine, &module_hex, &bytes)?,
+            None => (cache::compile(&self.engine, &bytes)?, CacheOutcome::Disabled),
+        };
+        match module.get_export("_start") {
+            Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
+            _ => return fail(Code::InvalidArgument, format!("module {} is not a WASI command: it exports no `_start() -> ()`", path.display())),
+        }
+        Ok((module, outcome))
+    }
+}
+
+struct LoadArgs {
+    module_path: String,
+    module_digest: String,
+    max_module_size: i64,
+}
+
+fn output_spec(o: &crate::options::BindingOutput, which: &str) -> BResult<OutputSpec> {
+    match (o.kind.as_str(), &o.path) {
+        ("ignore", _) => Ok(OutputSpec::Ignore),
+        ("pipe", _) => Ok(OutputSpec::Pipe),
+        ("file", Some(p)) => Ok(OutputSpec::File { path: p.clone(), append: o.append.unwrap_or(false) }),
+        _ => fail(Code::InvalidArgument, format!("{which}: unknown output kind {:?}", o.kind)),
+    }
+}
+
+fn input_spec(i: &crate::options::BindingInput) -> BResult<InputSpec> {
+    match (i.kind.as_str(), &i.path) {
+        ("ignore", _) => Ok(InputSpec::Ignore),
+        ("pipe", _) => Ok(InputSpec::Pipe),
+        ("file", Some(p)) => Ok(InputSpec::File { path: p.clone() }),
+        _ => fail(Code::InvalidArgument, format!("stdin: unknown input kind {:?}", i.kind)),
+    }
+}
+
+fn to_usize(v: i64, what: &str) -> BResult<usize> {
+    usize::try_from(v).map_err(|_| BindingError::new(Code::InvalidArgument, format!("{what} must be a non-negative integer")))
+}
+
+#[napi]
+impl BindingEngine {
+    #[napi(constructor)]
+    pub fn new(options: BindingEngineOptions) -> napi::Result<Self> {
+        let engine = Engine::new(&engine_config(options.max_wasm_stack as usize))
+            .map_err(|e| BindingError::new(Code::Internal, format!("cannot configure wasmtime: {e:#}")))?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
+            .map_err(|e| BindingError::new(Code::Internal, format!("cannot link WASI preview 1: {e:#}")))?;
+        let cache = match &options.cache_dir {
+            Some(dir) => Some(ModuleCache::open(&PathBuf::from(dir), &engine)?),
+            None => None,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner { engine, linker, cache, containers: Mutex::new(HashMap::new()), next_handle: AtomicU32::new(1) }),
+        })
+    }
+
+    /// The engine's compatibility hash (hex sha256), part of every cache entry's name.
+    #[napi]
+    pub fn engine_hash(&self) -> String {
+        cache::engine_hash(&self.inner.engine)
+    }
+
+    /// The path of the cache entry for a module digest, or null without a cache.
+    #[napi]
+    pub fn cache_entry_path(&self, module_digest: String) -> napi::Result<Option<String>> {
+        let hex = module_check::parse_sha256(&module_digest)?;
+        Ok(self.inner.cache.as_ref().map(|c| c.entry_path(&hex).to_string_lossy().into_owned()))
+    }
+
+    /// Read, verify, compile (or load from the cache) and link the module; build its store.
+    #[napi]
+    pub async fn create(&self, o: BindingCreateOptions) -> napi::Result<BindingCreated> {
+        let inner = self.inner.clone();
+        let load = LoadArgs { module_path: o.module_path.clone(), module_digest: o.module_digest.clone(), max_module_size: o.max_module_size };
+        let loaded = {
+            let inner = inner.clone();
+            tokio::task::spawn_blocking(move || inner.load_module(&load))
+                .await
+                .map_err(|e| BindingError::new(Code::Internal, format!("module compilation task failed: {e}")))??
+        };
+        let (module, outcome) = loaded;
+        let pre = inner.linker.instantiate_pre(&module).map_err(|e| {
+            BindingError::new(Code::InvalidArgument, format!("module {} needs imports that WASI preview 1 does not provide: {e:#}", o.module_path))
+        })?;
+
+        let mut b = WasiCtxBuilder::new();
+        b.args(&o.args);
+        for kv in &o.env {
+            match kv.split_once('=') {
+                Some((k, v)) if !k.is_empty() => {
+                    b.env(k, v);
+                }
+                _ => return Err(BindingError::new(Code::InvalidArgument, format!("env entry {kv:?} is not KEY=VALUE")).into()),
+            }
+        }
+        if let Some(cwd) = &o.cwd {
+            b.initial_cwd(cwd);
+        }
+        for p in &o.preopens {
+            let perms = if p.readonly { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
+            b.preopened_dir(&p.host_path, &p.guest_path, perms).map_err(|e| {
+                BindingError::new(Code::InvalidArgument, format!("cannot preopen {} as {}: {e:#}", p.host_path, p.guest_path))
+            })?;
+        }
+        let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
+
+        let limits = SandboxLimits {
+            memory_size: to_usize(o.memory_size, "memorySize")?,
+            table_elements: o.table_elements as usize,
+            instances: o.instances as usize,
+            tables: o.tables as usize,
+            memories: o.memories as usize,
+        };
+        let fuel_limit = match o.fuel {
+            Some(f) => Some(u64::try_from(f).map_err(|_| BindingError::new(Code::InvalidArgument, "fuel must be positive"))?),
+            None => None,
+        };
+        let mut store = Store::new(&inner.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits) });
+        store.limiter(|s| &mut s.limiter);
+        let internal = |e: wasmtime::Error| BindingError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
+        store.set_fuel(fuel_limit.unwrap_or(u64::MAX)).map_err(internal)?;
+        store.fuel_async_yield_interval(Some(YIELD_INTERVAL)).map_err(internal)?;
+        let wall_clock = match o.wall_clock_ms {
+            Some(ms) => Some(Duration::from_millis(u64::try_from(ms).map_err(|_| BindingError::new(Code::InvalidArgument, "wallClockMs must be positive"))?)),
+            None => None,
+        };
+
+        let container = Arc::new(Container::new(Prepared { store, pre, fuel_limit, wall_clock }, ends));
+        let handle = inner.next_handle.fetch_add(1, Ordering::Relaxed);
+        inner.containers.lock().unwrap().insert(handle, container);
+        Ok(BindingCreated { handle, cache: outcome.as_str().to_string() })
+    }
+
+    /// Run `_start` on a Tokio task; resolves once it is scheduled.
+    #[napi]
+    pub async fn start(&self, handle: u32) -> napi::Result<()> {
+        let c = self.inner.get(handle)?;
+        let prepared = c.take_for_start()?;
+        tokio::spawn(run::run(c, prepared));
+        Ok(())
+    }
+
+    /// Resolve with the exit status once the container has ended.
+    #[napi]
+    pub async fn wait(&self, handle: u32) -> napi::Result<BindingExitStatus> {
+        let c = self.inner.get(handle)?;
+        let mut rx = c.exit_tx.subscribe();
+        drop(c);
+        let status = rx
+            .wait_for(|s| s.is_some())
+            .await
+            .map_err(|_| BindingError::new(Code::NotFound, format!("container {handle} was deleted before it exited")))?
+            .clone()
+            .expect("checked by wait_for");
+        Ok(status)
+    }
+
+    /// End the container, reporting `status` as its exit status (no-op once it has exited).
+    #[napi]
+    pub fn kill(&self, handle: u32, status: BindingExitStatus) -> napi::Result<()> {
+        self.inner.get(handle)?.terminate(status);
+        Ok(())
+    }
+
+    /// Forget the container; a still-running one is killed first. Frees store, instance and pipes.
+    #[napi]
+    pub fn delete(&self, handle: u32) -> napi::Result<()> {
+        let c = self.inner.containers.lock().unwrap().remove(&handle);
+        match c {
+            Some(c) => {
+                c.terminate(BindingExitStatus { reason: "killed".into(), code: 137, signal: Some("SIGKILL".into()), message: None });
+                Ok(())
+            }
+            None => Err(BindingError::new(Code::NotFound, format!("no container with handle {handle}")).into()),
+        }
+    }
+
+    /// The next chunk (at most 64 KiB) of `stdout` or `stderr`, or null at end of stream.
+    #[napi]
+    pub async fn read(&self, handle: u32, stream: String) -> napi::Result<Option<Buffer>> {
+        let c = match self.inner.get(handle) {
+            Ok(c) => c,
+            Err(_) => return Ok(None), // deleted: the stream has ended
+        };
+        let pipe = match stream.as_str() {
+            "stdout" => c.stdout.as_ref(),
+            "stderr" => c.stderr.as_ref(),
+            _ => return Err(BindingError::new(Code::InvalidArgument, format!("unknown stream {stream:?}")).into()),
+        };
+        let Some(pipe) = pipe else {
+            return Err(BindingError::new(Code::InvalidArgument, format!("{stream} is not a pipe")).into());
+        };
+        let mut buf = vec![0u8; READ_CHUNK];
+        let n = pipe
+            .lock()
+            .await
+            .read(&mut buf)
+            .await
+            .map_err(|e| BindingError::new(Code::Internal, format!("reading {stream}: {e}")))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some(buf.into()))
+    }
+
+    /// Write a chunk to the stdin pipe, waiting for room. Resolves false when the module can no
+    /// longer read (it has ended, or stdin was closed).
+    #[napi]
+    pub async fn write_stdin(&self, handle: u32, chunk: Buffer) -> napi::Result<bool> {
+        let c = match self.inner.get(handle) {
+            Ok(c) => c,
+            Err(_) => return Ok(false),
+        };
+        let data: Vec<u8> = chunk.to_vec();
+        let mut guard = c.stdin.lock().await;
+        let Some(w) = guard.as_mut() else { return Ok(false) };
+        Ok(w.write_all(&data).await.is_ok())
+    }
+
+    /// Close the stdin pipe: the module reads end-of-file once the buffered bytes are consumed.
+    #[napi]
+    pub async fn close_stdin(&self, handle: u32) -> napi::Result<()> {
+        if let Ok(c) = self.inner.get(handle) {
+            let taken = c.stdin.lock().await.take();
+            if let Some(mut w) = taken {
+                let _ = w.shutdown().await;
+            }
+        }
+        Ok(())
+    }
+}
