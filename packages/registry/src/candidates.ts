@@ -3,7 +3,7 @@
  *
  * @module candidates
  */
-import type { BundleKind, CapabilityName, OciRuntime, Platform } from '@magikrun/core';
+import type { BundleKind, Capability, OciRuntime, Platform } from '@magikrun/core';
 
 /** One backend the registry can look for. */
 export interface RuntimeCandidate {
@@ -16,7 +16,7 @@ export interface RuntimeCandidate {
   /** Bundle kinds it runs. */
   bundleKinds: readonly BundleKind[];
   /** Host capabilities it needs, checked through `Platform.detect()` before the package is loaded. */
-  requires: readonly CapabilityName[];
+  requires: readonly Capability[];
   /** Extra host check (e.g. root), returning why it cannot run, or undefined. */
   check?: (platform: Platform) => string | undefined;
 }

@@ -1,0 +1,25 @@
+/**
+ * `magikrun pull IMAGE`: pull an image into the local store, with a progress bar.
+ *
+ * @module commands/pull
+ */
+import type { Command } from 'commander';
+import { RuntimeRegistry } from '@magikrun/registry';
+import { openContext, resolveImage } from '../image-source.js';
+import type { GlobalOptions } from '../program.js';
+
+export function registerPull(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command('pull')
+    .description('pull an image (all blobs verified) into the local store')
+    .argument('<image>', 'image reference, or oci:DIR[:TAG]')
+    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image')
+    .option('-q, --quiet', 'print only the manifest digest')
+    .action(async (image: string, opts: { platform?: string; quiet?: boolean }, cmd: Command) => {
+      const ctx = await openContext(cmd.optsWithGlobals<GlobalOptions>().root);
+      const registry = opts.platform ? undefined : await RuntimeRegistry.create(ctx.platform);
+      const pulled = await resolveImage(ctx, registry, image, { platform: opts.platform, pull: 'always', quiet: opts.quiet === true });
+      if (opts.quiet) process.stdout.write(`${pulled.digest}\n`);
+      setExitCode(0);
+    });
+}

@@ -1,0 +1,76 @@
+/**
+ * How the CLI gets an image: from the local image index when it was pulled before, else by a pull
+ * that accepts only the platforms an installed runtime can run.
+ *
+ * @module image-source
+ */
+import { BlobStore, err, ErrorCode, hostLinuxPlatform, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
+import type { OciPlatform, PulledImage } from '@magikrun/core';
+import type { RuntimeRegistry } from '@magikrun/registry';
+import { PullProgressDisplay } from './progress.js';
+
+/** What every command that touches images needs. */
+export interface CliContext {
+  root: string;
+  platform: Platform;
+  store: BlobStore;
+}
+
+/** The data root: `--root`, else `$MAGIKRUN_ROOT`, else `~/.magikrun`. */
+export function dataRoot(root?: string): string {
+  return resolveStoreRoot(root);
+}
+
+export async function openContext(root?: string): Promise<CliContext> {
+  const resolved = dataRoot(root);
+  return { root: resolved, platform: await Platform.detect(), store: new BlobStore({ root: resolved }) };
+}
+
+/**
+ * The platforms the installed runtimes can run, most preferred first: the host's Linux platform when
+ * a runtime for OCI bundles is available, then WASI preview 1 when one for wasm bundles is. This is how
+ * an index that offers both resolves to its wasm entry on a host with no Linux container runtime.
+ */
+export function runnablePlatforms(registry: RuntimeRegistry): OciPlatform[] {
+  const out: OciPlatform[] = [];
+  if (registry.supports('oci')) out.push(hostLinuxPlatform());
+  if (registry.supports('wasm')) out.push({ ...WASM_PLATFORM });
+  return out;
+}
+
+export interface ResolveOptions {
+  /** `--platform`; decides alone when given. */
+  platform?: string;
+  /** `missing` (default): use the local copy if there is one; `always`: pull; `never`: local only. */
+  pull: 'missing' | 'always' | 'never';
+  quiet: boolean;
+}
+
+/**
+ * The image for `reference`: the local copy (per the pull policy) or a fresh pull with progress on stderr.
+ *
+ * @throws MagikrunError `NOT_FOUND` with `--pull never` and no local copy; any error of `pullImage`.
+ */
+export async function resolveImage(ctx: CliContext, registry: RuntimeRegistry | undefined, reference: string, options: ResolveOptions): Promise<PulledImage> {
+  const wanted = options.platform === undefined ? undefined : parsePlatform(options.platform);
+  if (options.pull !== 'always') {
+    const local = await loadImage(reference, ctx.store);
+    if (local && (wanted === undefined || platformMatches(wanted, local.platform))) return local;
+    if (options.pull === 'never') {
+      throw err(ErrorCode.NotFound, `image ${reference} is not in the local store and --pull never forbids pulling it`, { reference });
+    }
+  }
+  const display = options.quiet ? undefined : new PullProgressDisplay(process.stderr, reference);
+  try {
+    const image = await pullImage(reference, ctx.store, {
+      platform: options.platform,
+      acceptPlatforms: registry ? runnablePlatforms(registry) : undefined,
+      onProgress: display ? (p) => display.update(p) : undefined,
+    });
+    display?.finish(image.digest);
+    return image;
+  } catch (e) {
+    display?.fail();
+    throw e;
+  }
+}

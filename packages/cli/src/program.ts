@@ -1,0 +1,53 @@
+/**
+ * The `magikrun` command tree (commander). Each command lives in `commands/<name>.ts`.
+ *
+ * @module program
+ */
+import { Command, CommanderError } from 'commander';
+import { isMagikrunError } from '@magikrun/core';
+import { registerRun } from './commands/run.js';
+import { registerPull } from './commands/pull.js';
+import { registerInfo } from './commands/info.js';
+import { EXIT_MAGIKRUN_FAILED, exitCodeForError } from './exit-codes.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  /** magikrun's data root (blobs, images, bundles, cache). @default $MAGIKRUN_ROOT or ~/.magikrun */
+  root?: string;
+}
+
+/** Build the command tree; `setExitCode` receives each command's result. */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('magikrun')
+    .description('Run OCI images on isolation backends: WebAssembly (wasmtime), Linux containers, microVMs')
+    .option('--root <dir>', 'data root (blobs, images, bundles, cache); default $MAGIKRUN_ROOT or ~/.magikrun')
+    .enablePositionalOptions()
+    .showHelpAfterError()
+    .exitOverride();
+  registerRun(program, setExitCode);
+  registerPull(program, setExitCode);
+  registerInfo(program, setExitCode);
+  return program;
+}
+
+/** Run the CLI with `argv` (as `process.argv`); resolves with the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_MAGIKRUN_FAILED;
+    process.stderr.write(`magikrun: ${formatError(e)}\n`);
+    return exitCodeForError(e);
+  }
+}
+
+/** One line for the user: the message, plus the error code for typed errors. */
+export function formatError(e: unknown): string {
+  if (isMagikrunError(e)) return `${e.message} [${e.code}]`;
+  return e instanceof Error ? e.message : String(e);
+}

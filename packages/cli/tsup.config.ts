@@ -1,0 +1,10 @@
+import { defineConfig } from 'tsup';
+import { base } from '../../tsup.base.js';
+
+export default defineConfig({
+  ...base,
+  entry: { bin: 'src/bin.ts' },
+  dts: false,
+  external: [/^@magikrun\//],
+  banner: { js: '#!/usr/bin/env node' },
+});
