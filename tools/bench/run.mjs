@@ -7,7 +7,7 @@
 // Prints a table of medians and p90s. Goals are reported, never asserted; no test runs this.
 //   pnpm bench [-- --runs N]
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,7 @@ try {
     args: ['/hello.wasm', 'bench'], env: ['GREETING=hello from magikrun', 'HELLO_FILE=/share/hello/message.txt'],
     preopens: [{ hostPath: rootfs, guestPath: '/', readonly: true }],
   };
+  const devNull = openSync('/dev/null', 'w');
   let n = 0;
   const lifecycle = async (rt) => {
     const id = `bench-${n++}`;
@@ -75,7 +76,7 @@ try {
   };
   rows.push(await measureAsync('in-process: node:wasi compile+instantiate+start', async () => {
     const t = performance.now();
-    const wasi = new WASI({ version: 'preview1', args: bundle.args, env: {}, preopens: { '/': rootfs }, returnOnExit: true, stdout: 2 });
+    const wasi = new WASI({ version: 'preview1', args: bundle.args, env: { GREETING: 'hello from magikrun', HELLO_FILE: '/share/hello/message.txt' }, preopens: { '/': rootfs }, returnOnExit: true, stdout: devNull, stderr: devNull });
     const mod = await WebAssembly.compile(bytes);
     const inst = await WebAssembly.instantiate(mod, wasi.getImportObject());
     wasi.start(inst);
