@@ -1,0 +1,23 @@
+import type { Writable } from 'node:stream';
+import { BlobStore, BundleBuilder, Platform, pullImage } from '@magikrun/core';
+import type { ExitStatus } from '@magikrun/core';
+import { RuntimeRegistry } from '@magikrun/registry';
+
+/** Pull `reference`, build its bundle, and run it to completion on the first installed backend that fits. */
+export async function runImage(reference: string, args: string[], out: { stdout: Writable; stderr: Writable; root?: string }): Promise<ExitStatus> {
+  const platform = await Platform.detect();
+  const registry = await RuntimeRegistry.create(platform);
+  console.log('available runtimes:', registry.availableRuntimes()); // [ 'wasmtime' ]
+
+  const store = new BlobStore({ root: out.root }); // ~/.magikrun unless root or MAGIKRUN_ROOT says otherwise
+  const image = await pullImage(reference, store); // every blob sha256-verified before it is visible
+  const bundle = await new BundleBuilder({ root: out.root }).image(image).storage(store).build({ args });
+
+  const runtime = registry.requireForBundle(bundle.kind);
+  const id = 'readme-example';
+  await runtime.create(id, bundle, { stdio: { stdout: out.stdout, stderr: out.stderr } });
+  await runtime.start(id);
+  const status = await runtime.wait(id); // { code: 0, reason: 'exited' }
+  await runtime.delete(id);
+  return status;
+}

@@ -1,0 +1,123 @@
+// `magikrun run` end to end: images built by clang-16 + umoci, pushed by skopeo to Debian's
+// docker-registry on 127.0.0.1, pulled and run on wasmtime by the built CLI in a child process.
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli, tempDir } from './support.js';
+
+const images = inject('images');
+
+describe('magikrun run', () => {
+  let root: string;
+  let data: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const t = await tempDir('magikrun-cli-run-');
+    cleanup = t.cleanup;
+    root = join(t.dir, 'root');
+    data = join(t.dir, 'data');
+    await mkdir(data);
+    await writeFile(join(data, 'note.txt'), 'a file from a mapped directory');
+  });
+  afterAll(() => cleanup());
+
+  for (const [what, ref] of [
+    ['the clang-built image (tar layer holding the module)', () => images.refs.hello],
+    ['the hand-written application/wasm layout', () => images.refs.wasm],
+  ] as const) {
+    it(`runs ${what}: argv, env, mapped file, separate stderr, the program's own exit code`, async () => {
+      const r = await runCli(
+        ['run', '-q', '--env', 'GREETING=set by --env', '--volume', `${data}:/data:ro`, ref(), 'x', 'y', '--file=/data/note.txt', '--exit=3'],
+        { root },
+      );
+      expect(r.stderr).toContain('hello-wasi: this line goes to stderr');
+      expect(r.stdout).not.toContain('this line goes to stderr');
+      expect(r.stdout).toContain('hello from a WASI module');
+      expect(r.stdout).toContain('argv[1]=x\nargv[2]=y\n');
+      expect(r.stdout).toContain('GREETING=set by --env');
+      expect(r.stdout).toContain('file /data/note.txt: a file from a mapped directory');
+      expect(r.code).toBe(3);
+    });
+  }
+
+  it('uses the image Cmd when no args are given, and reads a file from the image root', async () => {
+    const r = await runCli(['run', '-q', images.refs.hello], { root });
+    expect(r.stdout).toContain('argv[1]=world');
+    expect(r.stdout).toContain("file /share/hello/message.txt: this file was read from the image's own root filesystem");
+    expect(r.code).toBe(0);
+  });
+
+  it('runs an OCI image layout with oci:DIR:TAG (no registry)', async () => {
+    const r = await runCli(['run', '-q', `oci:${images.layout}:latest`, 'from-layout'], { root });
+    expect(r.stdout).toContain('argv[1]=from-layout');
+    expect(r.code).toBe(0);
+  });
+
+  it('picks the wasm entry of a linux + wasm index when no Linux runtime is installed', async () => {
+    const r = await runCli(['run', '-q', images.refs.multi, 'from-index'], { root });
+    expect(r.stdout).toContain('argv[1]=from-index');
+    expect(r.code).toBe(0);
+  });
+
+  it('removes the container and its bundle afterwards', async () => {
+    const bundles = join(root, 'bundles');
+    const entries = await readdir(bundles).catch(() => []);
+    expect(entries).toEqual([]);
+  });
+
+  it('exits 125 with a NOT_FOUND message for a reference the registry does not have', async () => {
+    const r = await runCli(['run', '-q', `${images.registry.host}/nothing/here:latest`], { root });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/NOT_FOUND/);
+  });
+
+  it('exits 126 for a WASI preview 2 component (cannot be run) with an UNSUPPORTED message', async () => {
+    const r = await runCli(['run', '-q', images.refs.component], { root });
+    expect(r.stderr).toMatch(/component/i);
+    expect(r.stderr).toMatch(/UNSUPPORTED/);
+    expect(r.code).toBe(126);
+  });
+
+  it('exits 127 when the entrypoint is not in the image', async () => {
+    const r = await runCli(['run', '-q', '--entrypoint', '/no/such.wasm', images.refs.hello], { root });
+    expect(r.stderr).toMatch(/no\/such\.wasm/);
+    expect(r.code).toBe(127);
+  });
+
+  it('exits 125 for bad options (a relative guest path)', async () => {
+    const r = await runCli(['run', '-q', '--volume', `${data}:relative`, images.refs.hello], { root });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/guest path must be absolute/);
+  });
+});
+
+describe('magikrun pull and info', () => {
+  it('pull prints progress and the digest; a second pull finds the blobs already present', async () => {
+    const { dir, cleanup } = await tempDir('magikrun-cli-pull-');
+    try {
+      const first = await runCli(['pull', images.refs.hello], { root: dir });
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(/layer [0-9a-f]{12} .* verified/);
+      expect(first.stderr).toMatch(/pulled sha256:[0-9a-f]{64}/);
+      const second = await runCli(['pull', images.refs.hello], { root: dir });
+      expect(second.stderr).toMatch(/layer [0-9a-f]{12} already present/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('info --json lists capabilities with reasons and wasmtime as available', async () => {
+    const { dir, cleanup } = await tempDir('magikrun-cli-info-');
+    try {
+      const r = await runCli(['info', '--json'], { root: dir });
+      expect(r.code).toBe(0);
+      const info = JSON.parse(r.stdout) as { runtimes: string[]; capabilities: Record<string, { available: boolean; reason: string }> };
+      expect(info.runtimes).toContain('wasmtime');
+      expect(info.capabilities['webassembly']?.available).toBe(true);
+      expect(info.capabilities['cgroups']?.reason).toMatch(/\w/);
+    } finally {
+      await cleanup();
+    }
+  });
+});
