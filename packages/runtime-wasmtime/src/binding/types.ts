@@ -1,0 +1,94 @@
+/**
+ * Internal: the shape of the native binding (`crates/wasmtime-binding`), kept by hand in step with
+ * the declarations napi-rs generates (`binding.d.cts` after `pnpm build:native`). Nothing here is
+ * public API; {@link WasmtimeRuntime} is.
+ *
+ * @internal
+ * @module binding/types
+ */
+
+/** @internal */
+export interface BindingEngineOptions {
+  /** Largest wasm stack, in bytes. */
+  maxWasmStack: number;
+  /** Compiled-module cache directory; absent → no cache. */
+  cacheDir?: string;
+}
+
+/** @internal */
+export interface BindingPreopen {
+  hostPath: string;
+  guestPath: string;
+  readonly: boolean;
+}
+
+/** @internal */
+export interface BindingOutput {
+  kind: 'ignore' | 'pipe' | 'file';
+  path?: string;
+  append?: boolean;
+}
+
+/** @internal */
+export interface BindingInput {
+  kind: 'ignore' | 'pipe' | 'file';
+  path?: string;
+}
+
+/** @internal */
+export interface BindingCreateOptions {
+  modulePath: string;
+  moduleDigest: string;
+  /** bytes */
+  maxModuleSize: number;
+  args: string[];
+  env: string[];
+  preopens: BindingPreopen[];
+  cwd?: string;
+  stdin: BindingInput;
+  stdout: BindingOutput;
+  stderr: BindingOutput;
+  /** fuel units; absent → unlimited */
+  fuel?: number;
+  /** ms; absent → none */
+  wallClockMs?: number;
+  /** bytes */
+  memorySize: number;
+  tableElements: number;
+  instances: number;
+  tables: number;
+  memories: number;
+}
+
+/** @internal */
+export interface BindingCreated {
+  handle: number;
+  cache: 'hit' | 'miss' | 'rejected' | 'disabled';
+}
+
+/** @internal */
+export interface BindingExitStatus {
+  reason: string;
+  code: number;
+  signal?: string;
+  message?: string;
+}
+
+/** @internal */
+export interface BindingEngine {
+  engineHash(): string;
+  cacheEntryPath(moduleDigest: string): string | null;
+  create(o: BindingCreateOptions): Promise<BindingCreated>;
+  start(handle: number): Promise<void>;
+  wait(handle: number): Promise<BindingExitStatus>;
+  kill(handle: number, status: BindingExitStatus): void;
+  delete(handle: number): void;
+  read(handle: number, stream: 'stdout' | 'stderr'): Promise<Buffer | null>;
+  writeStdin(handle: number, chunk: Buffer): Promise<boolean>;
+  closeStdin(handle: number): Promise<void>;
+}
+
+/** @internal What the `.node` file exports. */
+export interface BindingModule {
+  BindingEngine: new (options: BindingEngineOptions) => BindingEngine;
+}

@@ -1,0 +1,68 @@
+/**
+ * OCI `create` (runtime.md "create"): read, verify and compile the module, link WASI preview 1, and
+ * build the store; the module does not run yet.
+ *
+ * @module lifecycle/create
+ */
+import { CONTAINER_START_TIMEOUT, err, ErrorCode, validateContainerId, type Bundle, type ContainerState } from '@magikrun/core';
+import { callBinding } from '../binding/errors.js';
+import { checkWasmBundle } from '../bundle-check.js';
+import { resolveLimits, type WasmtimeCreateOptions } from '../options.js';
+import { newRecord, stateOf } from '../record.js';
+import { planStdio } from '../stdio/plan.js';
+import type { RuntimeContext } from './context.js';
+import { checkTimeout, withDeadline } from './deadline.js';
+
+export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, options: WasmtimeCreateOptions = {}): Promise<ContainerState> {
+  validateContainerId(id);
+  const wasm = checkWasmBundle(bundle);
+  if (ctx.records.has(id)) {
+    throw err(ErrorCode.AlreadyExists, `container "${id}" exists already; delete it first or use another id`, { id });
+  }
+  const limits = resolveLimits(ctx.limits, options.limits);
+  const stdio = planStdio(options.stdio);
+  const timeoutMs = checkTimeout('timeoutMs', options.timeoutMs ?? CONTAINER_START_TIMEOUT);
+
+  const r = newRecord(id, wasm, stdio);
+  ctx.records.add(r);
+  let settle!: () => void;
+  r.creating = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  const request = ctx.engine.create({
+    modulePath: wasm.module,
+    moduleDigest: wasm.moduleDigest,
+    maxModuleSize: limits.maxModuleSize,
+    args: wasm.args,
+    env: wasm.env,
+    preopens: wasm.preopens.map((p) => ({ hostPath: p.hostPath, guestPath: p.guestPath, readonly: p.readonly === true })),
+    ...(wasm.cwd !== undefined ? { cwd: wasm.cwd } : {}),
+    stdin: stdio.stdin,
+    stdout: stdio.stdout,
+    stderr: stdio.stderr,
+    ...(limits.fuel !== undefined ? { fuel: limits.fuel } : {}),
+    ...(limits.wallClockMs !== undefined ? { wallClockMs: limits.wallClockMs } : {}),
+    memorySize: limits.memorySize,
+    tableElements: limits.tableElements,
+    instances: limits.instances,
+    tables: limits.tables,
+    memories: limits.memories,
+  });
+  try {
+    const created = await withDeadline(callBinding(() => request, `create "${id}"`, { id }), `create "${id}"`, timeoutMs, options.signal);
+    r.handle = created.handle;
+    r.streams = stdio.streams(ctx.engine, created.handle);
+    r.status = 'created';
+    return stateOf(r);
+  } catch (e) {
+    ctx.records.remove(r);
+    // Timed out or aborted while the binding was still working: free what it makes.
+    request.then(
+      (c) => ctx.engine.delete(c.handle),
+      () => undefined,
+    );
+    throw e;
+  } finally {
+    settle();
+  }
+}

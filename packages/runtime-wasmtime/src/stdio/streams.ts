@@ -1,0 +1,78 @@
+/**
+ * Node streams over the binding's bounded pipes: a `Readable` for stdout/stderr and a `Writable`
+ * for stdin. Each keeps at most one chunk in flight, so memory stays bounded and a module whose
+ * output is not read blocks (and stays killable).
+ *
+ * @module stdio/streams
+ */
+import { Readable, Writable } from 'node:stream';
+import { fromBindingError } from '../binding/errors.js';
+import type { BindingEngine } from '../binding/types.js';
+
+/** A Readable of a container's stdout or stderr pipe; ends when the module has ended. */
+export function pipeReadable(engine: BindingEngine, handle: number, stream: 'stdout' | 'stderr'): Readable {
+  return new Readable({
+    read() {
+      engine.read(handle, stream).then(
+        (chunk) => this.push(chunk),
+        (e: unknown) => this.destroy(fromBindingError(e, `reading ${stream}`)),
+      );
+    },
+  });
+}
+
+/**
+ * A Writable into a container's stdin pipe. Writes wait for room; once the module has ended, further
+ * writes are discarded (as with a closed pipe, without raising EPIPE). `end()` closes the module's stdin.
+ */
+export function stdinWritable(engine: BindingEngine, handle: number): Writable {
+  return new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      engine.writeStdin(handle, chunk).then(
+        () => cb(),
+        (e: unknown) => cb(fromBindingError(e, 'writing stdin')),
+      );
+    },
+    final(cb) {
+      engine.closeStdin(handle).then(
+        () => cb(),
+        (e: unknown) => cb(fromBindingError(e, 'closing stdin')),
+      );
+    },
+  });
+}
+
+/** Copy a pipe into `target`, honouring its backpressure; resolves at end of stream. Never ends `target`. */
+export async function pumpToWritable(engine: BindingEngine, handle: number, stream: 'stdout' | 'stderr', target: Writable): Promise<void> {
+  for (;;) {
+    const chunk = await engine.read(handle, stream);
+    if (chunk === null) return;
+    if (target.destroyed) continue; // keep draining so the module is not blocked by a dead target
+    if (!target.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          target.off('drain', done);
+          target.off('close', done);
+          target.off('error', done);
+          resolve();
+        };
+        target.on('drain', done);
+        target.on('close', done);
+        target.on('error', done);
+      });
+    }
+  }
+}
+
+/** Copy `source` into the stdin pipe, then close it. Stops early once the module can no longer read. */
+export async function pumpFromReadable(engine: BindingEngine, handle: number, source: Readable): Promise<void> {
+  try {
+    for await (const chunk of source) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      if (!(await engine.writeStdin(handle, buf))) return;
+    }
+  } finally {
+    await engine.closeStdin(handle);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * vitest globalSetup of @magikrun/runtime-wasmtime: compiles the C programs in test/fixtures with
+ * clang-16 and wasi-libc (Debian: clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32) into a temp
+ * directory, provided to the tests as `inject('wasmFixtures')`. A missing compiler fails the run.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+const CC = process.env['WASI_CC'] ?? 'clang-16';
+
+export default function setup(project: TestProject): () => void {
+  try {
+    execFileSync(CC, ['--version'], { stdio: 'ignore' });
+  } catch (e) {
+    throw new Error(
+      `${CC} is needed to build the WASI test programs: apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 (${(e as Error).message})`,
+    );
+  }
+  const src = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+  const out = mkdtempSync(join(tmpdir(), 'magikrun-wasmtime-fixtures-'));
+  for (const file of readdirSync(src).filter((f) => f.endsWith('.c'))) {
+    execFileSync(CC, ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', join(src, file), '-o', join(out, `${basename(file, '.c')}.wasm`)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  }
+  project.provide('wasmFixtures', out);
+  return () => rmSync(out, { recursive: true, force: true });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    wasmFixtures: string;
+  }
+}
