@@ -1,2 +1,4 @@
 import { defineProject } from 'vitest/config';
-export default defineProject({ test: { name: 'registry', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } });
+export default defineProject({
+  test: { name: 'registry', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 240_000 },
+});
