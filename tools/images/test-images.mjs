@@ -16,7 +16,8 @@
  *   tamper-manifest  like tamper, unique manifest (tests corrupt the manifest in registry storage)
  *   two-layers    two application/wasm layers (for MAX_LAYERS)
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +114,17 @@ export function push(layout, tag, host, name, flags = [], creds) {
   const args = [`oci:${layout}:${tag}`, `${host}/${name}`, ...flags];
   if (creds) args.push('--dest-creds', creds);
   execFileSync(join(here, 'push.sh'), args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return `${host}/${name}`;
+}
+
+/**
+ * Like {@link push}, without blocking the event loop: use it when this process also serves something
+ * skopeo talks to (a token issuer), or the two deadlock.
+ */
+export async function pushAsync(layout, tag, host, name, flags = [], creds) {
+  const args = [`oci:${layout}:${tag}`, `${host}/${name}`, ...flags];
+  if (creds) args.push('--dest-creds', creds);
+  await promisify(execFile)(join(here, 'push.sh'), args, { timeout: 120_000 });
   return `${host}/${name}`;
 }
 
