@@ -15,11 +15,16 @@
  * Exit code: HELLO_EXIT, overridden by an argument "--exit=N" (default 0).
  * A file that cannot be read prints "cannot read PATH: REASON" to stderr and exits 2
  * unless an exit code was given.
+ * "--write=PATH" writes "written by hello-wasi" to PATH after the greeting: "wrote PATH" on stdout,
+ * or "cannot write PATH: REASON" on stderr and exit 4 unless an exit code was given.
+ * "--sleep=SECONDS" prints "sleeping" and sleeps (in poll_oneoff) before exiting, so that callers can
+ * signal it while it is blocked in a host call.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int parse_code(const char *s, int fallback) {
   char *end = NULL;
@@ -49,6 +54,8 @@ int main(int argc, char **argv) {
   const char *greeting = getenv("GREETING");
   const char *file = getenv("HELLO_FILE");
   const char *code_s = getenv("HELLO_EXIT");
+  const char *write_path = NULL;
+  long sleep_s = 0;
   int code = parse_code(code_s, 0);
   int code_given = code_s != NULL && *code_s != '\0';
   int i;
@@ -59,6 +66,10 @@ int main(int argc, char **argv) {
       code_given = 1;
     } else if (strncmp(argv[i], "--file=", 7) == 0) {
       file = argv[i] + 7;
+    } else if (strncmp(argv[i], "--write=", 8) == 0) {
+      write_path = argv[i] + 8;
+    } else if (strncmp(argv[i], "--sleep=", 8) == 0) {
+      sleep_s = strtol(argv[i] + 8, NULL, 10);
     }
   }
 
@@ -68,6 +79,21 @@ int main(int argc, char **argv) {
   if (greeting != NULL) printf("GREETING=%s\n", greeting);
   else printf("GREETING is not set\n");
   if (file != NULL && *file != '\0' && print_file(file) != 0 && !code_given) code = 2;
+  if (write_path != NULL) {
+    FILE *w = fopen(write_path, "w");
+    if (w == NULL || fputs("written by hello-wasi\n", w) < 0 || fclose(w) != 0) {
+      fprintf(stderr, "cannot write %s: %s\n", write_path, strerror(errno));
+      if (!code_given) code = 4;
+    } else {
+      printf("wrote %s\n", write_path);
+    }
+  }
+  if (sleep_s > 0) {
+    struct timespec ts = {sleep_s, 0};
+    printf("sleeping\n");
+    fflush(stdout);
+    nanosleep(&ts, NULL);
+  }
   printf("exit=%d\n", code);
   fflush(stdout);
   fprintf(stderr, "hello-wasi: this line goes to stderr\n");
