@@ -1,6 +1,6 @@
 // `magikrun run` end to end: images built by clang-16 + umoci, pushed by skopeo to Debian's
 // docker-registry on 127.0.0.1, pulled and run on wasmtime by the built CLI in a child process.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, tempDir } from './support.js';
@@ -84,6 +84,29 @@ describe('magikrun run', () => {
     expect(r.stderr).toMatch(/no\/such\.wasm/);
     expect(r.code).toBe(127);
   });
+
+  it('a write to a read-only volume fails inside the module; a read-write volume takes it', async () => {
+    const ro = await runCli(['run', '-q', '--volume', `${data}:/data:ro`, images.refs.hello, '--write=/data/out.txt'], { root });
+    expect(ro.stderr).toMatch(/cannot write \/data\/out.txt: /);
+    expect(ro.code).toBe(4);
+    await expect(readdir(data)).resolves.toEqual(['note.txt']);
+    const rw = await runCli(['run', '-q', '--volume', `${data}:/data`, images.refs.hello, '--write=/data/out.txt'], { root });
+    expect(rw.stdout).toContain('wrote /data/out.txt');
+    expect(rw.code).toBe(0);
+    await expect(readFile(join(data, 'out.txt'), 'utf8')).resolves.toBe('written by hello-wasi\n');
+    await rm(join(data, 'out.txt'));
+  });
+
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`forwards ${sig} to a workload blocked in a host call and exits ${code}, leaving nothing behind`, async () => {
+      const child = runCli(['run', '-q', images.refs.hello, '--sleep=3600'], { root });
+      await child.stdoutContains('sleeping');
+      process.kill(child.pid, sig);
+      const r = await child;
+      expect(r.code).toBe(code);
+      await expect(readdir(join(root, 'bundles'))).resolves.toEqual([]);
+    });
+  }
 
   it('exits 125 for bad options (a relative guest path)', async () => {
     const r = await runCli(['run', '-q', '--volume', `${data}:relative`, images.refs.hello], { root });
