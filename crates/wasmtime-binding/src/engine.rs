@@ -4,7 +4,7 @@
 use crate::cache::{self, CacheOutcome, ModuleCache};
 use crate::container::{Container, HostState, Prepared};
 use crate::error::{fail, BResult, BindingError, Code};
-use crate::exit::BindingExitStatus;
+use crate::exit::{BindingExitStatus, CODE_TRAP};
 use crate::limits::{Limiter, SandboxLimits};
 use crate::module_check;
 use crate::options::{BindingCreateOptions, BindingCreated, BindingEngineOptions};
@@ -204,7 +204,13 @@ impl BindingEngine {
     pub async fn start(&self, handle: u32) -> napi::Result<()> {
         let c = self.inner.get(handle)?;
         let prepared = c.take_for_start()?;
-        tokio::spawn(run::run(c, prepared));
+        let task = tokio::spawn(run::run(c.clone(), prepared));
+        // Should the run task panic, `wait` must still resolve: report it as a trap, never as 0.
+        tokio::spawn(async move {
+            if let Err(e) = task.await {
+                c.finish(BindingExitStatus::new("trapped", CODE_TRAP, Some(format!("the wasmtime run task failed: {e}"))));
+            }
+        });
         Ok(())
     }
 

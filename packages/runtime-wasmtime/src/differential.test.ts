@@ -10,6 +10,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WasmtimeRuntime } from './runtime.js';
 import { programBundle, programPath, scratch, text } from './test-support/fixtures.js';
 
+/** The WebAssembly JS API (a global in Node 20; @types/node 20 does not declare it). */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<object>;
+  instantiate(module: object, imports: object): Promise<object>;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 let dir: string;
 let cleanup: () => Promise<void>;
 
@@ -36,8 +43,8 @@ it('hello: same stdout, stderr and exit code as node:wasi', async () => {
   let nodeCode: number;
   try {
     const wasi = new WASI({ version: 'preview1', args, env, preopens: { '/data': data }, stdout: outFd, stderr: errFd, returnOnExit: true });
-    const module = await WebAssembly.compile(await readFile(programPath('hello')));
-    const instance = await WebAssembly.instantiate(module, wasi.getImportObject() as WebAssembly.Imports);
+    const module = await wasmApi.compile(await readFile(programPath('hello')));
+    const instance = await wasmApi.instantiate(module, wasi.getImportObject());
     nodeCode = wasi.start(instance);
   } finally {
     closeSync(outFd);

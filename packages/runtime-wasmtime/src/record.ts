@@ -40,6 +40,9 @@ export interface ContainerRecord {
   outputDone: Promise<void>;
   /** Whether the binding's exit is being awaited already. */
   tracking: boolean;
+  /** Resolves once the container has started or stopped: its pipes can then be read. */
+  active: Promise<void>;
+  activate: () => void;
 }
 
 /** The containers of one runtime, by id. */
@@ -79,7 +82,11 @@ export function newRecord(id: string, bundle: WasmBundle, stdio: StdioPlan): Con
   const exited = new Promise<ExitStatus>((resolve) => {
     resolveExit = resolve;
   });
-  return { id, bundle, status: 'creating', stdio, streams: {}, exited, resolveExit, outputDone: Promise.resolve(), tracking: false };
+  let activate!: () => void;
+  const active = new Promise<void>((resolve) => {
+    activate = resolve;
+  });
+  return { id, bundle, status: 'creating', stdio, streams: {}, exited, resolveExit, outputDone: Promise.resolve(), tracking: false, active, activate };
 }
 
 /** The OCI state document (no `pid`: the module runs inside this process). */
@@ -106,6 +113,7 @@ export function markStopped(r: ContainerRecord, status: ExitStatus): void {
   r.exit = status;
   r.status = 'stopped';
   r.resolveExit(status);
+  r.activate();
 }
 
 /** Await the binding's exit for `r` (once), then mark it stopped. */

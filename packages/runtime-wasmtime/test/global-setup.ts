@@ -27,12 +27,7 @@ export default function setup(project: TestProject): () => void {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
   }
+  // `wasmFixtures` is declared in src/test-support/fixtures.ts (ProvidedContext).
   project.provide('wasmFixtures', out);
   return () => rmSync(out, { recursive: true, force: true });
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    wasmFixtures: string;
-  }
 }

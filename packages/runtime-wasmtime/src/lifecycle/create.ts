@@ -51,7 +51,7 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
   try {
     const created = await withDeadline(callBinding(() => request, `create "${id}"`, { id }), `create "${id}"`, timeoutMs, options.signal);
     r.handle = created.handle;
-    r.streams = stdio.streams(ctx.engine, created.handle);
+    r.streams = stdio.streams(ctx.engine, created.handle, r.active);
     r.status = 'created';
     return stateOf(r);
   } catch (e) {

@@ -19,6 +19,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     if (r.status === 'running') r.status = 'created';
     throw e;
   }
+  r.activate();
   r.outputDone = r.stdio.pump(ctx.engine, handle);
   trackExit(ctx.engine, r);
 }

@@ -19,8 +19,8 @@ export interface StdioPlan {
   stdin: BindingInput;
   stdout: BindingOutput;
   stderr: BindingOutput;
-  /** Build the `'pipe'` streams for `streams(id)`. */
-  streams(engine: BindingEngine, handle: number): ContainerStreams;
+  /** Build the `'pipe'` streams for `streams(id)`; output is read once `gate` resolves (started or stopped). */
+  streams(engine: BindingEngine, handle: number, gate: Promise<void>): ContainerStreams;
   /** Start the pumps for `Writable`/`Readable` targets; resolves when all output has reached them. */
   pump(engine: BindingEngine, handle: number): Promise<void>;
 }
@@ -51,11 +51,11 @@ export function planStdio(stdio: StdioOptions = {}): StdioPlan {
   const plan = { stdin: input(stdio.stdin), stdout: output(stdio.stdout, 'stdout'), stderr: output(stdio.stderr, 'stderr') };
   return {
     ...plan,
-    streams(engine, handle) {
+    streams(engine, handle, gate) {
       const s: ContainerStreams = {};
       if (stdio.stdin === 'pipe') s.stdin = stdinWritable(engine, handle);
-      if (stdio.stdout === 'pipe') s.stdout = pipeReadable(engine, handle, 'stdout');
-      if (stdio.stderr === 'pipe') s.stderr = pipeReadable(engine, handle, 'stderr');
+      if (stdio.stdout === 'pipe') s.stdout = pipeReadable(engine, handle, 'stdout', gate);
+      if (stdio.stderr === 'pipe') s.stderr = pipeReadable(engine, handle, 'stderr', gate);
       return s;
     },
     async pump(engine, handle) {

@@ -9,11 +9,15 @@ import { Readable, Writable } from 'node:stream';
 import { fromBindingError } from '../binding/errors.js';
 import type { BindingEngine } from '../binding/types.js';
 
-/** A Readable of a container's stdout or stderr pipe; ends when the module has ended. */
-export function pipeReadable(engine: BindingEngine, handle: number, stream: 'stdout' | 'stderr'): Readable {
+/**
+ * A Readable of a container's stdout or stderr pipe; ends when the module has ended. Reading starts
+ * once `gate` resolves (the container started or stopped), so that a pending read of a container that
+ * never runs does not keep the event loop alive.
+ */
+export function pipeReadable(engine: BindingEngine, handle: number, stream: 'stdout' | 'stderr', gate: Promise<void>): Readable {
   return new Readable({
     read() {
-      engine.read(handle, stream).then(
+      gate.then(() => engine.read(handle, stream)).then(
         (chunk) => this.push(chunk),
         (e: unknown) => this.destroy(fromBindingError(e, `reading ${stream}`)),
       );

@@ -10,6 +10,13 @@ import type { Readable } from 'node:stream';
 import type { Preopen, WasmBundle } from '@magikrun/core';
 import { inject } from 'vitest';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Directory of the compiled test programs (test/global-setup.ts). */
+    wasmFixtures: string;
+  }
+}
+
 /** The names of the compiled test programs. */
 export type Program = 'hello' | 'emit' | 'sleep' | 'spin' | 'read-stdin' | 'write-forever' | 'write-file' | 'trap' | 'memhog';
 
