@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import {
+  assertTransition,
   resolveStoreRoot,
   type BundleKind,
   type Bundle,
@@ -114,7 +115,9 @@ export class WasmtimeRuntime implements OciRuntime {
 
   /** OCI `state` (no `pid`: the module runs inside this process). @throws MagikrunError `NOT_FOUND` */
   async state(id: string): Promise<ContainerState> {
-    return stateOf(this.#ctx.records.get(id));
+    const r = this.#ctx.records.get(id);
+    assertTransition('state', r.status, id);
+    return stateOf(r);
   }
 
   /**
