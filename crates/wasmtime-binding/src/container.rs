@@ -3,7 +3,6 @@
 use crate::error::{fail, BResult, Code};
 use crate::exit::BindingExitStatus;
 use crate::limits::Limiter;
-use crate::stdio::HostEnds;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::io::DuplexStream;
@@ -39,20 +38,18 @@ pub struct Container {
     pub term_tx: watch::Sender<Option<BindingExitStatus>>,
     pub exit_tx: watch::Sender<Option<BindingExitStatus>>,
     pub stdin: tokio::sync::Mutex<Option<DuplexStream>>,
-    pub stdout: Option<tokio::sync::Mutex<DuplexStream>>,
-    pub stderr: Option<tokio::sync::Mutex<DuplexStream>>,
 }
 
 impl Container {
-    pub fn new(prepared: Prepared, ends: HostEnds) -> Self {
+    /// `stdin` is the host end of the stdin pipe, if any. (Output pipes are kept by the engine: they
+    /// outlive the container until their last bytes are read.)
+    pub fn new(prepared: Prepared, stdin: Option<DuplexStream>) -> Self {
         Self {
             phase: Mutex::new(Phase::Created),
             prepared: Mutex::new(Some(prepared)),
             term_tx: watch::channel(None).0,
             exit_tx: watch::channel(None).0,
-            stdin: tokio::sync::Mutex::new(ends.stdin),
-            stdout: ends.stdout.map(tokio::sync::Mutex::new),
-            stderr: ends.stderr.map(tokio::sync::Mutex::new),
+            stdin: tokio::sync::Mutex::new(stdin),
         }
     }
 

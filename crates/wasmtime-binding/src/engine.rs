@@ -16,19 +16,39 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use wasmtime::{Config, Engine, ExternType, Linker, Store};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// Bytes handed to JavaScript per `read`.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// The host end of an output pipe, shared by the reads of one stream.
+type Pipe = Arc<tokio::sync::Mutex<DuplexStream>>;
+
 struct Inner {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Option<ModuleCache>,
     containers: Mutex<HashMap<u32, Arc<Container>>>,
+    /// Output pipes by (handle, stream). They outlive `delete`: the bytes a module wrote before it
+    /// ended stay readable until end-of-stream is read or the pipe is released.
+    pipes: Mutex<HashMap<(u32, OutStream), Pipe>>,
     next_handle: AtomicU32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum OutStream {
+    Stdout,
+    Stderr,
+}
+
+fn out_stream(name: &str) -> BResult<OutStream> {
+    match name {
+        "stdout" => Ok(OutStream::Stdout),
+        "stderr" => Ok(OutStream::Stderr),
+        _ => fail(Code::InvalidArgument, format!("unknown stream {name:?}")),
+    }
 }
 
 /// Internal: the native engine behind one `WasmtimeRuntime`.
@@ -118,7 +138,14 @@ impl BindingEngine {
             None => None,
         };
         Ok(Self {
-            inner: Arc::new(Inner { engine, linker, cache, containers: Mutex::new(HashMap::new()), next_handle: AtomicU32::new(1) }),
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache,
+                containers: Mutex::new(HashMap::new()),
+                pipes: Mutex::new(HashMap::new()),
+                next_handle: AtomicU32::new(1),
+            }),
         })
     }
 
@@ -193,8 +220,17 @@ impl BindingEngine {
             None => None,
         };
 
-        let container = Arc::new(Container::new(Prepared { store, pre, fuel_limit, wall_clock }, ends));
+        let container = Arc::new(Container::new(Prepared { store, pre, fuel_limit, wall_clock }, ends.stdin));
         let handle = inner.next_handle.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut pipes = inner.pipes.lock().unwrap();
+            if let Some(p) = ends.stdout {
+                pipes.insert((handle, OutStream::Stdout), Arc::new(tokio::sync::Mutex::new(p)));
+            }
+            if let Some(p) = ends.stderr {
+                pipes.insert((handle, OutStream::Stderr), Arc::new(tokio::sync::Mutex::new(p)));
+            }
+        }
         inner.containers.lock().unwrap().insert(handle, container);
         Ok(BindingCreated { handle, cache: outcome.as_str().to_string() })
     }
@@ -236,7 +272,8 @@ impl BindingEngine {
         Ok(())
     }
 
-    /// Forget the container; a still-running one is killed first. Frees store, instance and pipes.
+    /// Forget the container; a still-running one is killed first. Frees store, instance and stdin;
+    /// output pipes go once read to their end or released (`releasePipe`).
     #[napi]
     pub fn delete(&self, handle: u32) -> napi::Result<()> {
         let c = self.inner.containers.lock().unwrap().remove(&handle);
@@ -249,20 +286,14 @@ impl BindingEngine {
         }
     }
 
-    /// The next chunk (at most 64 KiB) of `stdout` or `stderr`, or null at end of stream.
+    /// The next chunk (at most 64 KiB) of `stdout` or `stderr`, or null at end of stream (after which
+    /// the pipe is freed). Works after `delete` until the buffered bytes are read.
     #[napi]
     pub async fn read(&self, handle: u32, stream: String) -> napi::Result<Option<Buffer>> {
-        let c = match self.inner.get(handle) {
-            Ok(c) => c,
-            Err(_) => return Ok(None), // deleted: the stream has ended
-        };
-        let pipe = match stream.as_str() {
-            "stdout" => c.stdout.as_ref(),
-            "stderr" => c.stderr.as_ref(),
-            _ => return Err(BindingError::new(Code::InvalidArgument, format!("unknown stream {stream:?}")).into()),
-        };
+        let key = (handle, out_stream(&stream)?);
+        let pipe = self.inner.pipes.lock().unwrap().get(&key).cloned();
         let Some(pipe) = pipe else {
-            return Err(BindingError::new(Code::InvalidArgument, format!("{stream} is not a pipe")).into());
+            return Ok(None); // released, or already at its end
         };
         let mut buf = vec![0u8; READ_CHUNK];
         let n = pipe
@@ -272,10 +303,19 @@ impl BindingEngine {
             .await
             .map_err(|e| BindingError::new(Code::Internal, format!("reading {stream}: {e}")))?;
         if n == 0 {
+            self.inner.pipes.lock().unwrap().remove(&key);
             return Ok(None);
         }
         buf.truncate(n);
         Ok(Some(buf.into()))
+    }
+
+    /// Free an output pipe and whatever it still buffers (its reader gave up).
+    #[napi]
+    pub fn release_pipe(&self, handle: u32, stream: String) -> napi::Result<()> {
+        let key = (handle, out_stream(&stream)?);
+        self.inner.pipes.lock().unwrap().remove(&key);
+        Ok(())
     }
 
     /// Write a chunk to the stdin pipe, waiting for room. Resolves false when the module can no

@@ -57,6 +57,24 @@ describe('WasmtimeRuntime', () => {
     await expectCode(rt.state(c), 'NOT_FOUND');
   });
 
+  it("'pipe' output written before the exit stays readable after delete", async () => {
+    const files = path.join(dir, 'emit-after-delete');
+    await mkdir(files, { recursive: true });
+    const payload = 'z'.repeat(60 * 1024); // fits the 64 KiB pipe: the module exits without a reader
+    await writeFile(path.join(files, 'stdout'), payload);
+    await writeFile(path.join(files, 'stderr'), 'err side\n');
+    const c = id();
+    await rt.create(c, await programBundle('emit', dir, { args: ['0'], preopens: [{ hostPath: files, guestPath: '/fixture', readonly: true }] }), {
+      stdio: { stdout: 'pipe', stderr: 'pipe' },
+    });
+    const { stdout, stderr } = rt.streams(c);
+    await rt.start(c);
+    expect(await rt.wait(c)).toEqual({ code: 0, reason: 'exited' });
+    await rt.delete(c);
+    expect(await text(stdout)).toBe(payload);
+    expect(await text(stderr)).toBe('err side\n');
+  });
+
   it('reports exit code 0 only for a clean exit', async () => {
     const c = id();
     await rt.create(c, await programBundle('hello', dir, { args: ['0'] }));

@@ -134,8 +134,9 @@ export class WasmtimeRuntime implements OciRuntime {
   }
 
   /**
-   * OCI `delete`: free the store, instance, memory and pipes. Allowed in `stopped`; with `force`, in
-   * any status (SIGKILL and wait first).
+   * OCI `delete`: free the store, instance, memory and stdin. Allowed in `stopped`; with `force`, in
+   * any status (SIGKILL and wait first). `'pipe'` output Readables stay readable to their end (the last
+   * ≤ 64 KiB the module wrote), so a delete never cuts a reader's output short.
    * @throws MagikrunError `NOT_FOUND`, `INVALID_STATE`
    */
   async delete(id: string, options?: DeleteOptions): Promise<void> {

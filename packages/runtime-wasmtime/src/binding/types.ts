@@ -83,7 +83,10 @@ export interface BindingEngine {
   wait(handle: number): Promise<BindingExitStatus>;
   kill(handle: number, status: BindingExitStatus): void;
   delete(handle: number): void;
+  /** Works after `delete` until the pipe's buffered bytes are read; null at the end. */
   read(handle: number, stream: 'stdout' | 'stderr'): Promise<Buffer | null>;
+  /** Free an output pipe and what it still buffers. */
+  releasePipe(handle: number, stream: 'stdout' | 'stderr'): void;
   writeStdin(handle: number, chunk: Buffer): Promise<boolean>;
   closeStdin(handle: number): Promise<void>;
 }

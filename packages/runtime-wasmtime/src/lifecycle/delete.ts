@@ -1,6 +1,7 @@
 /**
  * OCI `delete` (runtime.md "delete"); with `force`, as runc `delete --force`: SIGKILL, wait, delete.
- * Frees the store, the instance, its memory and the pipes.
+ * Frees the store, the instance, its memory and stdin. The `'pipe'` output Readables keep what the
+ * module wrote (at most 64 KiB each) until they are read to their end, destroyed or garbage-collected.
  *
  * @module lifecycle/delete
  */

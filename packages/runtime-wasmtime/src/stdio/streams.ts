@@ -9,20 +9,33 @@ import { Readable, Writable } from 'node:stream';
 import { fromBindingError } from '../binding/errors.js';
 import type { BindingEngine } from '../binding/types.js';
 
+/** Frees the pipe of a Readable that was dropped without being read to its end. */
+const unreadPipes = new FinalizationRegistry<{ engine: BindingEngine; handle: number; stream: 'stdout' | 'stderr' }>(({ engine, handle, stream }) =>
+  engine.releasePipe(handle, stream),
+);
+
 /**
- * A Readable of a container's stdout or stderr pipe; ends when the module has ended. Reading starts
- * once `gate` resolves (the container started or stopped), so that a pending read of a container that
- * never runs does not keep the event loop alive.
+ * A Readable of a container's stdout or stderr pipe; ends when the module has ended and every byte it
+ * wrote has been read — also after `delete`, so that output is never cut short by a delete that comes
+ * before the reader has caught up. The pipe (at most 64 KiB) is freed at its end, when the Readable is
+ * destroyed, or when it is garbage-collected. Reading starts once `gate` resolves (the container started
+ * or stopped), so that a pending read of a container that never runs does not keep the event loop alive.
  */
 export function pipeReadable(engine: BindingEngine, handle: number, stream: 'stdout' | 'stderr', gate: Promise<void>): Readable {
-  return new Readable({
+  const readable = new Readable({
     read() {
       gate.then(() => engine.read(handle, stream)).then(
         (chunk) => this.push(chunk),
         (e: unknown) => this.destroy(fromBindingError(e, `reading ${stream}`)),
       );
     },
+    destroy(error, cb) {
+      engine.releasePipe(handle, stream);
+      cb(error);
+    },
   });
+  unreadPipes.register(readable, { engine, handle, stream });
+  return readable;
 }
 
 /**
