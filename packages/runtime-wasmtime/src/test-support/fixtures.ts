@@ -18,7 +18,23 @@ declare module 'vitest' {
 }
 
 /** The names of the compiled test programs. */
-export type Program = 'hello' | 'emit' | 'sleep' | 'spin' | 'read-stdin' | 'write-forever' | 'write-file' | 'trap' | 'memhog';
+export type Program =
+  | 'hello'
+  | 'emit'
+  | 'sleep'
+  | 'spin'
+  | 'read-stdin'
+  | 'write-forever'
+  | 'write-file'
+  | 'trap'
+  | 'memhog'
+  | 'fsops'
+  | 'sockets'
+  | 'environ'
+  | 'recurse'
+  | 'bigmem'
+  | 'memory64'
+  | 'shared-memory';
 
 /** Absolute path of a compiled program. */
 export function programPath(name: Program): string {
