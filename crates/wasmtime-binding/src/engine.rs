@@ -7,6 +7,7 @@ use crate::error::{fail, BResult, BindingError, Code};
 use crate::exit::{BindingExitStatus, CODE_TRAP};
 use crate::limits::{Limiter, SandboxLimits};
 use crate::module_check;
+use crate::proc_exit;
 use crate::options::{BindingCreateOptions, BindingCreated, BindingEngineOptions};
 use crate::run::{self, YIELD_INTERVAL};
 use crate::stdio::{self, InputSpec, OutputSpec};
@@ -132,6 +133,7 @@ impl BindingEngine {
             .map_err(|e| BindingError::new(Code::Internal, format!("cannot configure wasmtime: {e:#}")))?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
+            .and_then(|()| proc_exit::shadow(&mut linker))
             .map_err(|e| BindingError::new(Code::Internal, format!("cannot link WASI preview 1: {e:#}")))?;
         let cache = match &options.cache_dir {
             Some(dir) => Some(ModuleCache::open(&PathBuf::from(dir), &engine)?),

@@ -35,8 +35,8 @@ pub fn classify(result: wasmtime::Result<()>, limiter: &Limiter, fuel_limit: Opt
         Err(e) => e,
     };
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
-        // proc_exit takes a u32; report it as the module passed it.
-        return BindingExitStatus::new("exited", i64::from(exit.0 as u32), None);
+        // Exactly as the module passed it to proc_exit (see `proc_exit.rs`), as node:wasi does.
+        return BindingExitStatus::new("exited", i64::from(exit.0), None);
     }
     let trap = e.downcast_ref::<Trap>().copied();
     if trap == Some(Trap::OutOfFuel) {

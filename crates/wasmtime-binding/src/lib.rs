@@ -14,6 +14,7 @@ mod exit;
 mod limits;
 mod module_check;
 mod options;
+mod proc_exit;
 mod run;
 mod stdio;
 

@@ -3,6 +3,7 @@
  * WasmtimeRuntime gives the same stdout, stderr and exit code.
  */
 import { closeSync, openSync } from 'node:fs';
+import { devNull as DEV_NULL } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WASI } from 'node:wasi';
@@ -19,12 +20,21 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 let dir: string;
 let cleanup: () => Promise<void>;
+const fds: number[] = [];
+
+/** A file descriptor of /dev/null, closed after the suite. */
+function devNull(): number {
+  const fd = openSync(DEV_NULL, 'w');
+  fds.push(fd);
+  return fd;
+}
 
 beforeAll(async () => {
   ({ dir, cleanup } = await scratch('differential'));
 });
 
 afterAll(async () => {
+  for (const fd of fds) closeSync(fd);
   await cleanup();
 });
 
@@ -69,4 +79,20 @@ it('hello: same stdout, stderr and exit code as node:wasi', async () => {
   expect(await out).toBe(await readFile(outFile, 'utf8'));
   expect(await errText).toBe(await readFile(errFile, 'utf8'));
   expect(await out).toContain('argv[3]=ünïcødé arg\n');
+});
+
+it('proc_exit codes: the same exact code as node:wasi, also for 126 and above and for negative codes', async () => {
+  const rt = new WasmtimeRuntime({ cacheDir: path.join(dir, 'cache') });
+  const module = await wasmApi.compile(await readFile(programPath('hello')));
+  for (const code of [1, 125, 126, 127, 128, 137, 200, 255, 256, 70000, -1]) {
+    const wasi = new WASI({ version: 'preview1', args: ['hello', String(code)], env: {}, stdout: devNull(), stderr: devNull(), returnOnExit: true });
+    const nodeCode = wasi.start(await wasmApi.instantiate(module, wasi.getImportObject()));
+    const id = `exit-${code}`;
+    await rt.create(id, await programBundle('hello', dir, { args: [String(code)] }));
+    await rt.start(id);
+    const status = await rt.wait(id);
+    await rt.delete(id);
+    expect(nodeCode, `node:wasi, code ${code}`).toBe(code);
+    expect(status, `code ${code}`).toEqual({ code: nodeCode, reason: 'exited' });
+  }
 });
