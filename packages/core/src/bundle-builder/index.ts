@@ -1,0 +1,10 @@
+export { BundleBuilder, type BundleBuilderOptions, type BuildOptions } from './bundle-builder.js';
+export { buildWasmBundle, WASI_CONFIG_FILE, MODULE_FILE, DEFAULT_ARGV0, type WasmBuildOptions, type WasmBuildContext } from './wasm-bundle.js';
+export { imageBundleKind } from './bundle-kind.js';
+export { resolveArgv, resolveEnv, resolveVolumes, resolveWorkdir, checkGuestPath, type RunOptions, type VolumeMount } from './run-config.js';
+export { wasmBinaryKind, requireWasmModule, WASM_MAGIC, WASM_MODULE_VERSION, WASM_COMPONENT_VERSION, type WasmBinaryKind } from './wasm-header.js';
+export { locateEntrypoint, DEFAULT_PATH } from './locate-entrypoint.js';
+export { resolveInRoot, MAX_SYMLINK_HOPS } from './rootfs/resolve-in-root.js';
+export { unpackImage } from './rootfs/unpack-image.js';
+export { unpackLayer, type RootfsBudget, type UnpackLayerOptions } from './rootfs/unpack-layer.js';
+export { type ApplyStats } from './rootfs/apply-entries.js';
