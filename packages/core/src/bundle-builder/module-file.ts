@@ -6,8 +6,7 @@
 import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { err, ErrorCode } from '../errors.js';
 
 const O_NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
@@ -34,20 +33,18 @@ export async function readHead(source: Readable, n = 8): Promise<Buffer> {
 export async function copyModule(source: Readable, dest: string, maxSize: number, what: string): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      size += chunk.length;
-      if (size > maxSize) {
-        cb(err(ErrorCode.LimitExceeded, `${what} is larger than the module limit of ${maxSize} bytes`, { limit: 'maxWasmModuleSize', max: maxSize }));
-        return;
-      }
-      hash.update(chunk);
-      cb(null, chunk);
-    },
-  });
+  // Written by hand: a FileHandle's write stream with autoClose: false keeps a reference that makes a
+  // later sync()/close() wait forever (Node 20).
   const fh = await open(dest, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | O_NOFOLLOW, 0o600);
   try {
-    await pipeline(source, meter, fh.createWriteStream({ autoClose: false }));
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxSize) {
+        throw err(ErrorCode.LimitExceeded, `${what} is larger than the module limit of ${maxSize} bytes`, { limit: 'maxWasmModuleSize', max: maxSize });
+      }
+      hash.update(chunk);
+      for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
+    }
     await fh.sync();
   } finally {
     await fh.close();
