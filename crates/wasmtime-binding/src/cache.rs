@@ -17,6 +17,7 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use wasmtime::wasmparser::{Validator, WasmFeatures};
 use wasmtime::{Engine, Module};
 
 const MAGIC: &[u8; 8] = b"MKCWASM1";
@@ -166,7 +167,18 @@ fn verify_and_load(engine: &Engine, bytes: &[u8]) -> Option<Module> {
     unsafe { Module::deserialize(engine, payload) }.ok()
 }
 
-/// Compile a module, mapping validation failures to `INVALID_ARGUMENT`.
+/// Compile a module. A module that would be valid with every WebAssembly proposal enabled uses one this
+/// engine keeps off (memory64, threads, GC, …): `UNSUPPORTED`; any other failure is `INVALID_ARGUMENT`.
 pub fn compile(engine: &Engine, wasm: &[u8]) -> BResult<Module> {
-    Module::from_binary(engine, wasm).or_else(|e| fail(Code::InvalidArgument, format!("the module does not compile: {e:#}")))
+    Module::from_binary(engine, wasm).or_else(|e| {
+        let valid_elsewhere = Validator::new_with_features(WasmFeatures::all()).validate_all(wasm).is_ok();
+        if valid_elsewhere {
+            fail(
+                Code::Unsupported,
+                format!("the module uses a WebAssembly feature this runtime keeps off (memory64, threads and others are disabled): {e:#}"),
+            )
+        } else {
+            fail(Code::InvalidArgument, format!("the module does not compile: {e:#}"))
+        }
+    })
 }

@@ -5,7 +5,7 @@ use crate::cache::{self, CacheOutcome, ModuleCache};
 use crate::container::{Container, HostState, Prepared};
 use crate::error::{fail, BResult, BindingError, Code};
 use crate::exit::{BindingExitStatus, CODE_TRAP};
-use crate::limits::{Limiter, SandboxLimits};
+use crate::limits::{self, Limiter, SandboxLimits};
 use crate::module_check;
 use crate::proc_exit;
 use crate::options::{BindingCreateOptions, BindingCreated, BindingEngineOptions};
@@ -97,6 +97,62 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// The blocking part of `create`: the module, its limits check, linking, the WASI context (opens
+    /// preopened directories and stdio files) and the store.
+    fn prepare(&self, o: BindingCreateOptions) -> BResult<(Prepared, stdio::HostEnds, CacheOutcome)> {
+        let limits = SandboxLimits {
+            memory_size: to_usize(o.memory_size, "memorySize")?,
+            table_elements: o.table_elements as usize,
+            instances: o.instances as usize,
+            tables: o.tables as usize,
+            memories: o.memories as usize,
+        };
+        let fuel_limit = match o.fuel {
+            Some(f) => Some(u64::try_from(f).map_err(|_| BindingError::new(Code::InvalidArgument, "fuel must be positive"))?),
+            None => None,
+        };
+        let wall_clock = match o.wall_clock_ms {
+            Some(ms) => Some(Duration::from_millis(u64::try_from(ms).map_err(|_| BindingError::new(Code::InvalidArgument, "wallClockMs must be positive"))?)),
+            None => None,
+        };
+        let load = LoadArgs { module_path: o.module_path.clone(), module_digest: o.module_digest.clone(), max_module_size: o.max_module_size };
+        let (module, outcome) = self.load_module(&load)?;
+        limits::check_module(&module, &limits, &format!("module {}", o.module_path))?;
+        let pre = self.linker.instantiate_pre(&module).map_err(|e| {
+            BindingError::new(Code::InvalidArgument, format!("module {} needs imports that WASI preview 1 does not provide: {e:#}", o.module_path))
+        })?;
+
+        let mut b = WasiCtxBuilder::new();
+        b.args(&o.args);
+        for kv in &o.env {
+            match kv.split_once('=') {
+                Some((k, v)) if !k.is_empty() => {
+                    b.env(k, v);
+                }
+                _ => return fail(Code::InvalidArgument, format!("env entry {kv:?} is not KEY=VALUE")),
+            }
+        }
+        if let Some(cwd) = &o.cwd {
+            b.initial_cwd(cwd);
+        }
+        for p in &o.preopens {
+            let perms = if p.readonly { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
+            b.preopened_dir(&p.host_path, &p.guest_path, perms).map_err(|e| {
+                BindingError::new(Code::InvalidArgument, format!("cannot preopen {} as {}: {e:#}", p.host_path, p.guest_path))
+            })?;
+        }
+        let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
+
+        let mut store = Store::new(&self.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits) });
+        store.limiter(|s| &mut s.limiter);
+        let internal = |e: wasmtime::Error| BindingError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
+        store.set_fuel(fuel_limit.unwrap_or(u64::MAX)).map_err(internal)?;
+        store.fuel_async_yield_interval(Some(YIELD_INTERVAL)).map_err(internal)?;
+        Ok((Prepared { store, pre, fuel_limit, wall_clock }, ends, outcome))
+    }
+}
+
 struct LoadArgs {
     module_path: String,
     module_digest: String,
@@ -168,61 +224,16 @@ impl BindingEngine {
     #[napi]
     pub async fn create(&self, o: BindingCreateOptions) -> napi::Result<BindingCreated> {
         let inner = self.inner.clone();
-        let load = LoadArgs { module_path: o.module_path.clone(), module_digest: o.module_digest.clone(), max_module_size: o.max_module_size };
-        let loaded = {
+        // Everything that touches the filesystem (the module, the cache, preopened directories, stdio
+        // files — any of which may block, a FIFO until its other end opens) runs on the blocking pool,
+        // so that it can neither stall the JavaScript thread nor the async workers running modules.
+        let (prepared, ends, outcome) = {
             let inner = inner.clone();
-            tokio::task::spawn_blocking(move || inner.load_module(&load))
+            tokio::task::spawn_blocking(move || inner.prepare(o))
                 .await
-                .map_err(|e| BindingError::new(Code::Internal, format!("module compilation task failed: {e}")))??
+                .map_err(|e| BindingError::new(Code::Internal, format!("the create task failed: {e}")))??
         };
-        let (module, outcome) = loaded;
-        let pre = inner.linker.instantiate_pre(&module).map_err(|e| {
-            BindingError::new(Code::InvalidArgument, format!("module {} needs imports that WASI preview 1 does not provide: {e:#}", o.module_path))
-        })?;
-
-        let mut b = WasiCtxBuilder::new();
-        b.args(&o.args);
-        for kv in &o.env {
-            match kv.split_once('=') {
-                Some((k, v)) if !k.is_empty() => {
-                    b.env(k, v);
-                }
-                _ => return Err(BindingError::new(Code::InvalidArgument, format!("env entry {kv:?} is not KEY=VALUE")).into()),
-            }
-        }
-        if let Some(cwd) = &o.cwd {
-            b.initial_cwd(cwd);
-        }
-        for p in &o.preopens {
-            let perms = if p.readonly { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
-            b.preopened_dir(&p.host_path, &p.guest_path, perms).map_err(|e| {
-                BindingError::new(Code::InvalidArgument, format!("cannot preopen {} as {}: {e:#}", p.host_path, p.guest_path))
-            })?;
-        }
-        let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
-
-        let limits = SandboxLimits {
-            memory_size: to_usize(o.memory_size, "memorySize")?,
-            table_elements: o.table_elements as usize,
-            instances: o.instances as usize,
-            tables: o.tables as usize,
-            memories: o.memories as usize,
-        };
-        let fuel_limit = match o.fuel {
-            Some(f) => Some(u64::try_from(f).map_err(|_| BindingError::new(Code::InvalidArgument, "fuel must be positive"))?),
-            None => None,
-        };
-        let mut store = Store::new(&inner.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits) });
-        store.limiter(|s| &mut s.limiter);
-        let internal = |e: wasmtime::Error| BindingError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
-        store.set_fuel(fuel_limit.unwrap_or(u64::MAX)).map_err(internal)?;
-        store.fuel_async_yield_interval(Some(YIELD_INTERVAL)).map_err(internal)?;
-        let wall_clock = match o.wall_clock_ms {
-            Some(ms) => Some(Duration::from_millis(u64::try_from(ms).map_err(|_| BindingError::new(Code::InvalidArgument, "wallClockMs must be positive"))?)),
-            None => None,
-        };
-
-        let container = Arc::new(Container::new(Prepared { store, pre, fuel_limit, wall_clock }, ends.stdin));
+        let container = Arc::new(Container::new(prepared, ends.stdin));
         let handle = inner.next_handle.fetch_add(1, Ordering::Relaxed);
         {
             let mut pipes = inner.pipes.lock().unwrap();

@@ -55,7 +55,7 @@ pub fn classify(result: wasmtime::Result<()>, limiter: &Limiter, fuel_limit: Opt
 
 fn describe(e: &wasmtime::Error, trap: Option<Trap>) -> String {
     match trap {
-        Some(t) => format!("wasm trap: {t}"),
+        Some(t) => t.to_string(), // "wasm trap: …" already
         None => {
             let top = e.to_string();
             let root = e.root_cause().to_string();

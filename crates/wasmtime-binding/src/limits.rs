@@ -1,7 +1,11 @@
 //! The store's resource limiter: wasmtime's `StoreLimits`, plus a record of the memory growth it
 //! refused so that a trap that follows can be reported as `oom`.
 
-use wasmtime::{ResourceLimiter, Result, StoreLimits, StoreLimitsBuilder};
+use crate::error::{fail, BResult, Code};
+use wasmtime::{Module, ResourceLimiter, Result, StoreLimits, StoreLimitsBuilder};
+
+/// Bytes of a wasm page (custom page sizes are off).
+const WASM_PAGE: u64 = 64 * 1024;
 
 /// Per-container sandbox limits (already validated by the TypeScript layer).
 #[derive(Clone, Debug)]
@@ -13,6 +17,41 @@ pub struct SandboxLimits {
     pub instances: usize,
     pub tables: usize,
     pub memories: usize,
+}
+
+/// Refuse, at create, a module whose own declarations exceed the limits: more memories or tables than
+/// allowed, an initial memory above `memory_size`, a table that starts above `table_elements`. Such a
+/// module could only fail at instantiation; this says so before anything runs (`LIMIT_EXCEEDED`).
+pub fn check_module(module: &Module, l: &SandboxLimits, what: &str) -> BResult<()> {
+    let r = module.resources_required();
+    let hint = "raise it with allowAboveDefault: true, or use another module";
+    if r.num_memories as usize > l.memories {
+        return fail(Code::LimitExceeded, format!("{what} defines {} linear memories, above the limit memories = {}; {hint}", r.num_memories, l.memories));
+    }
+    if let Some(pages) = r.max_initial_memory_size {
+        let bytes = pages.saturating_mul(WASM_PAGE);
+        if bytes > l.memory_size as u64 {
+            return fail(
+                Code::LimitExceeded,
+                format!(
+                    "{what} needs {bytes} bytes of initial linear memory ({pages} pages), above the limit memorySize = {} bytes; {hint} (at most 4 GiB)",
+                    l.memory_size
+                ),
+            );
+        }
+    }
+    if r.num_tables as usize > l.tables {
+        return fail(Code::LimitExceeded, format!("{what} defines {} tables, above the limit tables = {}; {hint}", r.num_tables, l.tables));
+    }
+    if let Some(elements) = r.max_initial_table_size {
+        if elements > l.table_elements as u64 {
+            return fail(
+                Code::LimitExceeded,
+                format!("a table of {what} starts with {elements} elements, above the limit tableElements = {}; {hint}", l.table_elements),
+            );
+        }
+    }
+    Ok(())
 }
 
 pub struct Limiter {

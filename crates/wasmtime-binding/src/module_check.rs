@@ -3,6 +3,7 @@
 use crate::error::{fail, BResult, Code};
 use sha2::{Digest, Sha256};
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The 4-byte WebAssembly magic, `\0asm`.
@@ -16,7 +17,9 @@ const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
 /// (`sha256:<64 lowercase hex>`). The bytes returned are the bytes that were hashed.
 pub fn read_verified(path: &Path, max_size: u64, expected_digest: &str) -> BResult<Vec<u8>> {
     let expected_hex = parse_sha256(expected_digest)?;
-    let file = std::fs::File::open(path).or_else(|e| {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below as not a regular
+    // file); on a regular file the flag changes nothing.
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC).open(path).or_else(|e| {
         let code = if e.kind() == std::io::ErrorKind::NotFound { Code::NotFound } else { Code::InvalidArgument };
         fail(code, format!("cannot open module {}: {e}", path.display()))
     })?;

@@ -60,6 +60,13 @@ describe('limits while running', () => {
     expect(stdout).toBe('about to trap\n');
   });
 
+  it('a stack overflow is trapped, 134, with the trap message (once)', async () => {
+    const { status } = await run('recurse');
+    expect(status).toMatchObject({ code: 134, reason: 'trapped' });
+    expect(status.message).toMatch(/^wasm trap: call stack exhausted/);
+    expect(status.message).not.toMatch(/wasm trap:.*wasm trap:/);
+  });
+
   it('the memory limit refuses growth: a module that handles it exits as it chooses', async () => {
     const { status, stdout } = await run('memhog', ['exit'], { limits: { memorySize: 16 * 1024 * 1024 } });
     expect(status).toEqual({ code: 12, reason: 'exited' });
@@ -79,6 +86,25 @@ describe('limits while running', () => {
     const mib = Number(/allocated (\d+) MiB/.exec(stdout)?.[1]);
     expect(mib).toBeGreaterThan(16);
     expect(mib).toBeLessThan(DEFAULT_WASM_MEMORY_SIZE / 1024 / 1024);
+  });
+});
+
+describe('limits at create', () => {
+  it('a module declaring more initial memory than memorySize is refused at create (LIMIT_EXCEEDED), never run', async () => {
+    const c = id();
+    const e = await expectCode(rt.create(c, await programBundle('bigmem', dir)), 'LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/1073741824 bytes of initial linear memory.*memorySize.*268435456/);
+    expect((await rt.list()).map((s) => s.id)).not.toContain(c);
+    // Raised above the module's need, it runs.
+    const c2 = id();
+    await rt.create(c2, await programBundle('bigmem', dir), { limits: { memorySize: 2 * 1024 ** 3, allowAboveDefault: true } });
+    await rt.start(c2);
+    expect(await rt.wait(c2)).toEqual({ code: 0, reason: 'exited' });
+  });
+
+  it('memory64 and threads (shared memory) are off: such modules are UNSUPPORTED, naming the feature', async () => {
+    expect((await expectCode(rt.create(id(), await programBundle('memory64', dir)), 'UNSUPPORTED')).message).toMatch(/memory64/);
+    expect((await expectCode(rt.create(id(), await programBundle('shared-memory', dir)), 'UNSUPPORTED')).message).toMatch(/threads/);
   });
 });
 
@@ -157,7 +183,7 @@ describe('limit options', () => {
     expect(() => new WasmtimeRuntime({ cache: false, maxWasmStack: 8 * 1024 * 1024 })).toThrow(/allowAboveDefault/);
   });
 
-  it('a module with more tables than allowed does not run (trapped at instantiation); raising the count lets it', async () => {
+  it('a module with more tables than allowed is refused at create (LIMIT_EXCEEDED); raising the count lets it run', async () => {
     // A WASI command defining two tables: type () -> (), one function, two funcref tables, export _start.
     const file = path.join(dir, 'two-tables.wasm');
     await writeFile(
@@ -172,14 +198,34 @@ describe('limit options', () => {
       ]),
     );
     const c = id();
-    await rt.create(c, await bundleFor(file, dir));
-    await rt.start(c);
-    const status = await rt.wait(c);
-    expect(status).toMatchObject({ code: 134, reason: 'trapped' });
-    expect(status.message).toMatch(/table/);
+    const e = await expectCode(rt.create(c, await bundleFor(file, dir)), 'LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/2 tables.*tables.*1/);
+    expect((await rt.list()).map((s) => s.id)).not.toContain(c);
     const c2 = id();
     await rt.create(c2, await bundleFor(file, dir), { limits: { tables: 2, allowAboveDefault: true } });
     await rt.start(c2);
     expect(await rt.wait(c2)).toEqual({ code: 0, reason: 'exited' });
+  });
+
+  it('a table whose initial size is above tableElements is refused at create (LIMIT_EXCEEDED)', async () => {
+    // A WASI command with one funcref table of 1000 initial elements.
+    const file = path.join(dir, 'big-table.wasm');
+    await writeFile(
+      file,
+      Buffer.from([
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+        0x03, 0x02, 0x01, 0x00,
+        0x04, 0x05, 0x01, 0x70, 0x00, 0xe8, 0x07, // table section: funcref, min 1000
+        0x07, 0x0a, 0x01, 0x06, 0x5f, 0x73, 0x74, 0x61, 0x72, 0x74, 0x00, 0x00,
+        0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
+      ]),
+    );
+    const e = await expectCode(rt.create(id(), await bundleFor(file, dir), { limits: { tableElements: 100 } }), 'LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/1000 elements.*tableElements.*100/);
+    const c = id();
+    await rt.create(c, await bundleFor(file, dir));
+    await rt.start(c);
+    expect(await rt.wait(c)).toEqual({ code: 0, reason: 'exited' });
   });
 });

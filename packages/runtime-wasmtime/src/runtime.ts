@@ -97,9 +97,11 @@ export class WasmtimeRuntime implements OciRuntime {
    * status `created`.
    *
    * @throws MagikrunError `INVALID_ARGUMENT` (bad id, not a wasm bundle, not wasm, not a WASI command,
-   *   unknown imports, bad limits or stdio, unopenable preopen), `ALREADY_EXISTS`, `NOT_FOUND` (module
-   *   file missing), `DIGEST_MISMATCH`, `LIMIT_EXCEEDED` (module too large), `UNSUPPORTED` (a WASI
-   *   preview 2 component), `TIMEOUT` (`options.timeoutMs`), `ABORTED` (`options.signal`).
+   *   unknown imports, bad limits or stdio, unopenable preopen, a module path that is not a regular
+   *   file), `ALREADY_EXISTS`, `NOT_FOUND` (module file missing), `DIGEST_MISMATCH`, `LIMIT_EXCEEDED`
+   *   (module too large; more initial memory, more tables/memories or larger tables than the limits
+   *   allow), `UNSUPPORTED` (a WASI preview 2 component; a proposal that is off, e.g. memory64,
+   *   threads), `TIMEOUT` (`options.timeoutMs`), `ABORTED` (`options.signal`).
    */
   create(id: string, bundle: Bundle, options?: WasmtimeCreateOptions): Promise<ContainerState> {
     return create(this.#ctx, id, bundle, options);
