@@ -9,3 +9,5 @@ export * from './runtime/index.js';
 export type * from './bundle/types.js';
 export * from './platform/index.js';
 export * from './storage/index.js';
+export * from './image/index.js';
+export * from './bundle-builder/index.js';
