@@ -42,7 +42,7 @@ export async function freePort() {
 
 /**
  * Write the registry's YAML configuration.
- * @param {{ port: number, storageDir: string, htpasswd?: string,
+ * @param {{ port: number, storageDir: string, htpasswd?: string, redirectBaseUrl?: string,
  *           token?: { realm: string, service: string, issuer: string, rootCertBundle: string } }} o
  */
 export function registryConfig(o) {
@@ -61,6 +61,11 @@ export function registryConfig(o) {
     `  addr: 127.0.0.1:${o.port}`,
     '  secret: magikrun-test-registry',
   ];
+  if (o.redirectBaseUrl) {
+    // distribution's "redirect" storage middleware: blob GETs answer 307 to baseurl + storage path,
+    // as a registry behind a CDN or object store does.
+    lines.push('middleware:', '  storage:', '    - name: redirect', '      options:', `        baseurl: ${JSON.stringify(o.redirectBaseUrl)}`);
+  }
   if (o.htpasswd && o.token) throw new Error('startRegistry: choose htpasswd or token auth, not both');
   if (o.htpasswd) {
     lines.push('auth:', '  htpasswd:', '    realm: magikrun-test', `    path: ${JSON.stringify(o.htpasswd)}`);
@@ -108,8 +113,9 @@ async function waitReady(host, child, logFile, timeoutMs) {
  *
  * @param {{ htpasswd?: string,
  *           token?: { realm: string, service: string, issuer: string, rootCertBundle: string },
- *           detached?: boolean, dir?: string, readyTimeoutMs?: number }} [options]
+ *           redirectBaseUrl?: string, detached?: boolean, dir?: string, readyTimeoutMs?: number }} [options]
  *   `htpasswd`: path of a bcrypt htpasswd file (basic auth); `token`: Bearer token auth settings;
+ *   `redirectBaseUrl`: answer blob GETs with a redirect to this base URL + the blob's storage path;
  *   `detached`: let the server outlive this process (the CLI mode uses it).
  * @returns {Promise<{ host: string, port: number, pid: number, dir: string, storageDir: string,
  *                     configFile: string, logFile: string, stop(): Promise<void> }>}
@@ -126,7 +132,7 @@ export async function startRegistry(options = {}) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
-    writeFileSync(configFile, registryConfig({ port, storageDir, htpasswd: options.htpasswd, token: options.token }));
+    writeFileSync(configFile, registryConfig({ port, storageDir, htpasswd: options.htpasswd, token: options.token, redirectBaseUrl: options.redirectBaseUrl }));
     const log = openSync(logFile, 'a');
     const child = spawn(REGISTRY_BIN, ['serve', configFile], {
       stdio: ['ignore', log, log],

@@ -11,7 +11,7 @@ import type { BlobStore } from '../src/storage/blob-store.js';
 // @ts-expect-error -- plain ESM tooling without type declarations
 import { startRegistry } from '../../../tools/registry/registry.mjs';
 // @ts-expect-error -- plain ESM tooling without type declarations
-import { pushAsync } from '../../../tools/images/test-images.mjs';
+import { pushAsync, requireTools } from '../../../tools/images/test-images.mjs';
 import { testImages } from './support/images.js';
 import { filesUnder, tempStore } from './support/store.js';
 import { startTokenIssuer, type TokenIssuer } from './support/token-issuer.js';
@@ -23,6 +23,7 @@ let publicRef: string;
 let privateRef: string;
 
 beforeAll(async () => {
+  requireTools(['openssl']);
   issuer = await startTokenIssuer({
     users: { pusher: 'push-secret', reader: 'read-secret' },
     grant(account, repository, requested) {
