@@ -106,9 +106,10 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
           limit: 'maxWasmModuleSize',
           max: limits.maxWasmModuleSize,
           value: layer.size,
+          entrypoint: layer.digest,
         });
       }
-      requireWasmModule(await readHead(await store.createReadStream(layer.digest, { verify: false })), where);
+      requireWasmModule(await readHead(await store.createReadStream(layer.digest, { verify: false })), where, { entrypoint: layer.digest });
       const copied = await copyModule(await store.createReadStream(layer.digest), modulePath, limits.maxWasmModuleSize, where);
       if (copied.digest !== layer.digest) {
         throw err(ErrorCode.DigestMismatch, `${where} hashes to ${copied.digest} in the store; delete it and pull again`, { expected: layer.digest, actual: copied.digest });
@@ -139,9 +140,10 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
           limit: 'maxWasmModuleSize',
           max: limits.maxWasmModuleSize,
           value: size,
+          entrypoint: argv[0],
         });
       }
-      requireWasmModule(await readHead(createReadStream(file)), where);
+      requireWasmModule(await readHead(createReadStream(file)), where, { entrypoint: argv[0] });
       moduleDigest = (await copyModule(createReadStream(file), modulePath, limits.maxWasmModuleSize, where)).digest;
       preopens.push({ hostPath: path.join(final, 'rootfs'), guestPath: '/', readonly: true });
       preopens.push(...(await resolveVolumes(options.volumes, ['/'])));

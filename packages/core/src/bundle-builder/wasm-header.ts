@@ -36,10 +36,12 @@ function printable(head: Uint8Array): string {
  * Require a WASI preview 1 core module.
  *
  * @param where what the bytes are (an image path or a layer), for messages.
+ * @param details merged into the error's details (the bundle builder adds `entrypoint`, which the CLI
+ *   maps to exit code 126, "cannot be run").
  * @throws MagikrunError `UNSUPPORTED` for a WASI preview 2 component or an unknown wasm version;
  *   `INVALID_ARGUMENT` "image has no WebAssembly module: …" for anything that is not wasm.
  */
-export function requireWasmModule(head: Uint8Array, where: string): void {
+export function requireWasmModule(head: Uint8Array, where: string, details: Record<string, unknown> = {}): void {
   switch (wasmBinaryKind(head)) {
     case 'module':
       return;
@@ -47,11 +49,11 @@ export function requireWasmModule(head: Uint8Array, where: string): void {
       throw err(
         ErrorCode.Unsupported,
         `${where} is a WebAssembly component (WASI preview 2), which magikrun does not run yet; build it as a WASI preview 1 module (e.g. --target wasm32-wasip1)`,
-        { where, kind: 'component' },
+        { ...details, where, kind: 'component' },
       );
     case 'unknown-version':
-      throw err(ErrorCode.Unsupported, `${where} is a WebAssembly binary of an unknown version (${printable(head.subarray(4, 8))})`, { where });
+      throw err(ErrorCode.Unsupported, `${where} is a WebAssembly binary of an unknown version (${printable(head.subarray(4, 8))})`, { ...details, where });
     default:
-      throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: ${where} is not a wasm module (it starts with ${printable(head)})`, { where });
+      throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: ${where} is not a wasm module (it starts with ${printable(head)})`, { ...details, where });
   }
 }
