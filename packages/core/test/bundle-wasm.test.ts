@@ -62,9 +62,11 @@ async function runWithNodeWasi(bundle: WasmBundle): Promise<{ code: number; stdo
       stderr,
       returnOnExit: true,
     });
-    const module = await WebAssembly.compile(await readFile(bundle.module));
-    const instance = await WebAssembly.instantiate(module, wasi.getImportObject() as WebAssembly.Imports);
-    const code = wasi.start(instance);
+    // lib ES2023 has no WebAssembly values (no DOM lib); reach the runtime's own object.
+    const wa = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<object>; instantiate(m: object, i: object): Promise<object> } }).WebAssembly;
+    const module = await wa.compile(await readFile(bundle.module));
+    const instance = await wa.instantiate(module, wasi.getImportObject());
+    const code = wasi.start(instance as Parameters<typeof wasi.start>[0]);
     return { code, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
   } finally {
     closeSync(stdout);

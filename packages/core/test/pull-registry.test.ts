@@ -151,7 +151,7 @@ describe('failures leave no index entry and no unverified blob', () => {
     const file = registryBlobPath(images.registry.storageDir, layer);
     const original = readFileSync(file);
     const altered = Buffer.from(original);
-    altered[altered.length - 1] ^= 0xff;
+    altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 0xff, altered.length - 1);
     writeFileSync(file, altered);
     try {
       const r = await rejection(pullImage(images.refs.tamper, store));
