@@ -42,7 +42,7 @@ export async function freePort() {
 
 /**
  * Write the registry's YAML configuration.
- * @param {{ port: number, storageDir: string, htpasswd?: string, redirectBaseUrl?: string,
+ * @param {{ port: number, storageDir: string, htpasswd?: string, redirectBaseUrl?: string, schema1?: boolean,
  *           token?: { realm: string, service: string, issuer: string, rootCertBundle: string } }} o
  */
 export function registryConfig(o) {
@@ -61,6 +61,10 @@ export function registryConfig(o) {
     `  addr: 127.0.0.1:${o.port}`,
     '  secret: magikrun-test-registry',
   ];
+  if (o.schema1) {
+    // Accept Docker schema 1 pushes (skopeo copy --format v2s1), to test that pulls refuse them.
+    lines.push('compatibility:', '  schema1:', '    enabled: true');
+  }
   if (o.redirectBaseUrl) {
     // distribution's "redirect" storage middleware: blob GETs answer 307 to baseurl + storage path,
     // as a registry behind a CDN or object store does.
@@ -113,8 +117,9 @@ async function waitReady(host, child, logFile, timeoutMs) {
  *
  * @param {{ htpasswd?: string,
  *           token?: { realm: string, service: string, issuer: string, rootCertBundle: string },
- *           redirectBaseUrl?: string, detached?: boolean, dir?: string, readyTimeoutMs?: number }} [options]
+ *           redirectBaseUrl?: string, schema1?: boolean, detached?: boolean, dir?: string, readyTimeoutMs?: number }} [options]
  *   `htpasswd`: path of a bcrypt htpasswd file (basic auth); `token`: Bearer token auth settings;
+ *   `schema1`: accept Docker schema 1 manifests (off in distribution 2.8 by default);
  *   `redirectBaseUrl`: answer blob GETs with a redirect to this base URL + the blob's storage path;
  *   `detached`: let the server outlive this process (the CLI mode uses it).
  * @returns {Promise<{ host: string, port: number, pid: number, dir: string, storageDir: string,
@@ -132,7 +137,7 @@ export async function startRegistry(options = {}) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
-    writeFileSync(configFile, registryConfig({ port, storageDir, htpasswd: options.htpasswd, token: options.token, redirectBaseUrl: options.redirectBaseUrl }));
+    writeFileSync(configFile, registryConfig({ port, storageDir, htpasswd: options.htpasswd, token: options.token, redirectBaseUrl: options.redirectBaseUrl, schema1: options.schema1 }));
     const log = openSync(logFile, 'a');
     const child = spawn(REGISTRY_BIN, ['serve', configFile], {
       stdio: ['ignore', log, log],

@@ -96,6 +96,18 @@ export function parseDescriptor(v: unknown, context: string): Descriptor {
   return d;
 }
 
+/**
+ * Refuse a Docker schema 1 manifest by its announced media type, before anything else is checked
+ * (its Docker-Content-Digest covers the payload without signatures, so a digest check would
+ * misreport it as corrupt).
+ *
+ * @throws MagikrunError `UNSUPPORTED`
+ */
+export function rejectSchema1(contentType: string | undefined, context: string): void {
+  const mt = baseMediaType(contentType);
+  if (SCHEMA1_MEDIA_TYPES.has(mt)) throw err(ErrorCode.Unsupported, `${context}: ${SCHEMA1_HELP}`, { context, mediaType: mt });
+}
+
 const SCHEMA1_HELP =
   'Docker image manifest schema 1 is deprecated and not supported; push the image again with a current tool (docker push, or skopeo copy --format v2s2 / oci)';
 

@@ -20,7 +20,7 @@ import type { ImageFetcher } from './fetcher.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';
 import { LayoutFetcher } from './layout-fetcher.js';
 import { LocalImageIndex } from './local-index.js';
-import { parseManifestDocument, type Descriptor, type ImageManifest } from './manifest.js';
+import { parseManifestDocument, rejectSchema1, type Descriptor, type ImageManifest } from './manifest.js';
 import { INDEX_MEDIA_TYPES } from './media-types.js';
 import { formatPlatform, parsePlatform, platformMatches } from './platform-match.js';
 import { RegistryClient } from './registry-client.js';
@@ -143,6 +143,7 @@ async function pullInner(
 
   // 1. The document the reference points at.
   const top = await fetcher.top(signal);
+  rejectSchema1(top.contentType, label);
   const topDigest = verifyBytes(top.bytes, top.expectedDigest, top.expectedSize, `the manifest of ${label}`, top.expectedFrom);
   let doc = parseManifestDocument(top.bytes, top.contentType, label);
   const pending: { digest: string; bytes: Buffer }[] = [{ digest: topDigest, bytes: top.bytes }];
