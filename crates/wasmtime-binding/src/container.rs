@@ -3,7 +3,8 @@
 use crate::error::{fail, BResult, Code};
 use crate::exit::BindingExitStatus;
 use crate::limits::Limiter;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::DuplexStream;
 use tokio::sync::watch;
@@ -14,6 +15,24 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 pub struct HostState {
     pub wasi: WasiP1Ctx,
     pub limiter: Limiter,
+    /// Counts this store among the engine's live stores until the store is dropped.
+    pub live: LiveStore,
+}
+
+/// A count of live stores, for `BindingEngine.stats` (proof that delete frees everything).
+pub struct LiveStore(Arc<AtomicU32>);
+
+impl LiveStore {
+    pub fn new(count: &Arc<AtomicU32>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for LiveStore {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A compiled, linked module and its store, ready for `_start`.
@@ -24,16 +43,27 @@ pub struct Prepared {
     pub wall_clock: Option<Duration>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// Where a container is in its life. One lock guards it, so that start, kill and the end of a run
+/// never interleave: a kill either finds the prepared store (and frees it) or a running module (and
+/// cancels it), never a store in between.
 pub enum Phase {
-    Created,
+    Created(Prepared),
     Running,
     Exited,
 }
 
+impl Phase {
+    fn name(&self) -> &'static str {
+        match self {
+            Phase::Created(_) => "created",
+            Phase::Running => "running",
+            Phase::Exited => "exited",
+        }
+    }
+}
+
 pub struct Container {
     pub phase: Mutex<Phase>,
-    pub prepared: Mutex<Option<Prepared>>,
     /// A termination request: the exit status to report when the run is cut short.
     pub term_tx: watch::Sender<Option<BindingExitStatus>>,
     pub exit_tx: watch::Sender<Option<BindingExitStatus>>,
@@ -45,8 +75,7 @@ impl Container {
     /// outlive the container until their last bytes are read.)
     pub fn new(prepared: Prepared, stdin: Option<DuplexStream>) -> Self {
         Self {
-            phase: Mutex::new(Phase::Created),
-            prepared: Mutex::new(Some(prepared)),
+            phase: Mutex::new(Phase::Created(prepared)),
             term_tx: watch::channel(None).0,
             exit_tx: watch::channel(None).0,
             stdin: tokio::sync::Mutex::new(stdin),
@@ -56,23 +85,24 @@ impl Container {
     /// Take the prepared store for `start`; fails unless the container is created.
     pub fn take_for_start(&self) -> BResult<Prepared> {
         let mut phase = self.phase.lock().unwrap();
-        if *phase != Phase::Created {
-            return fail(Code::InvalidState, format!("the container is {phase:?}, not created"));
-        }
-        let prepared = self.prepared.lock().unwrap().take();
-        match prepared {
-            Some(p) => {
-                *phase = Phase::Running;
-                Ok(p)
+        match std::mem::replace(&mut *phase, Phase::Running) {
+            Phase::Created(p) => Ok(p),
+            other => {
+                let name = other.name();
+                *phase = other;
+                fail(Code::InvalidState, format!("the container is {name}, not created"))
             }
-            None => fail(Code::Internal, "the container has no prepared store"),
         }
     }
 
-    /// Record the exit status (once) and free the store if it was never started.
+    /// The run has ended (its store already dropped): record the exit status.
     pub fn finish(&self, status: BindingExitStatus) {
         *self.phase.lock().unwrap() = Phase::Exited;
-        drop(self.prepared.lock().unwrap().take());
+        self.publish(status);
+    }
+
+    /// Publish the exit status (only the first one counts).
+    fn publish(&self, status: BindingExitStatus) {
         self.exit_tx.send_if_modified(|slot| {
             if slot.is_none() {
                 *slot = Some(status);
@@ -83,12 +113,18 @@ impl Container {
         });
     }
 
-    /// End the container with `status`: a running one through its termination channel, a created
-    /// one at once. A container that has exited already is left as it is.
+    /// End the container with `status`: a created one at once (its store is freed), a running one
+    /// through its termination channel (the run cancels the module and reports `status`). A container
+    /// that has exited already is left as it is.
     pub fn terminate(&self, status: BindingExitStatus) {
-        let phase = *self.phase.lock().unwrap();
-        match phase {
-            Phase::Created => self.finish(status),
+        let mut phase = self.phase.lock().unwrap();
+        match &*phase {
+            Phase::Created(_) => {
+                let prepared = std::mem::replace(&mut *phase, Phase::Exited);
+                drop(phase);
+                drop(prepared);
+                self.publish(status);
+            }
             Phase::Running => {
                 self.term_tx.send_if_modified(|slot| {
                     if slot.is_none() {

@@ -2,13 +2,13 @@
 //! containers created through it (they live in this process only).
 
 use crate::cache::{self, CacheOutcome, ModuleCache};
-use crate::container::{Container, HostState, Prepared};
+use crate::container::{Container, HostState, LiveStore, Prepared};
 use crate::error::{fail, BResult, BindingError, Code};
 use crate::exit::{BindingExitStatus, CODE_TRAP};
 use crate::limits::{self, Limiter, SandboxLimits};
 use crate::module_check;
 use crate::proc_exit;
-use crate::options::{BindingCreateOptions, BindingCreated, BindingEngineOptions};
+use crate::options::{BindingCreateOptions, BindingCreated, BindingEngineOptions, BindingStats};
 use crate::run::{self, YIELD_INTERVAL};
 use crate::stdio::{self, InputSpec, OutputSpec};
 use napi::bindgen_prelude::Buffer;
@@ -36,6 +36,8 @@ struct Inner {
     /// ended stay readable until end-of-stream is read or the pipe is released.
     pipes: Mutex<HashMap<(u32, OutStream), Pipe>>,
     next_handle: AtomicU32,
+    /// Stores alive (see `LiveStore`).
+    live_stores: Arc<AtomicU32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -144,7 +146,7 @@ impl Inner {
         }
         let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
 
-        let mut store = Store::new(&self.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits) });
+        let mut store = Store::new(&self.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits), live: LiveStore::new(&self.live_stores) });
         store.limiter(|s| &mut s.limiter);
         let internal = |e: wasmtime::Error| BindingError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
         store.set_fuel(fuel_limit.unwrap_or(u64::MAX)).map_err(internal)?;
@@ -203,6 +205,7 @@ impl BindingEngine {
                 containers: Mutex::new(HashMap::new()),
                 pipes: Mutex::new(HashMap::new()),
                 next_handle: AtomicU32::new(1),
+                live_stores: Arc::new(AtomicU32::new(0)),
             }),
         })
     }
@@ -211,6 +214,17 @@ impl BindingEngine {
     #[napi]
     pub fn engine_hash(&self) -> String {
         cache::engine_hash(&self.inner.engine)
+    }
+
+    /// What this engine holds right now: containers, buffered pipes, live stores.
+    #[napi]
+    pub fn stats(&self) -> BindingStats {
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        BindingStats {
+            containers: n(self.inner.containers.lock().unwrap().len()),
+            pipes: n(self.inner.pipes.lock().unwrap().len()),
+            stores: self.inner.live_stores.load(Ordering::SeqCst),
+        }
     }
 
     /// The path of the cache entry for a module digest, or null without a cache.
@@ -248,14 +262,15 @@ impl BindingEngine {
         Ok(BindingCreated { handle, cache: outcome.as_str().to_string() })
     }
 
-    /// Run `_start` on a Tokio task; resolves once it is scheduled.
+    /// Run `_start` on a Tokio task. Synchronous, so that a `kill` or `delete` the JavaScript thread
+    /// makes next finds the container running (and cancels the run) — never still created.
     #[napi]
-    pub async fn start(&self, handle: u32) -> napi::Result<()> {
+    pub fn start(&self, handle: u32) -> napi::Result<()> {
         let c = self.inner.get(handle)?;
         let prepared = c.take_for_start()?;
-        let task = tokio::spawn(run::run(c.clone(), prepared));
+        let task = napi::bindgen_prelude::spawn(run::run(c.clone(), prepared));
         // Should the run task panic, `wait` must still resolve: report it as a trap, never as 0.
-        tokio::spawn(async move {
+        napi::bindgen_prelude::spawn(async move {
             if let Err(e) = task.await {
                 c.finish(BindingExitStatus::new("trapped", CODE_TRAP, Some(format!("the wasmtime run task failed: {e}"))));
             }

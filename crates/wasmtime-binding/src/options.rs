@@ -68,3 +68,14 @@ pub struct BindingCreated {
     /// `hit`, `miss`, `rejected` (a cache entry failed verification and was replaced) or `disabled`.
     pub cache: String,
 }
+
+/// Internal: what an engine holds right now (tests use it to prove that delete frees everything).
+#[napi(object)]
+pub struct BindingStats {
+    /// Containers not yet deleted.
+    pub containers: u32,
+    /// Output pipes still buffered (they outlive delete until read to their end or released).
+    pub pipes: u32,
+    /// Stores alive: of created containers, and of runs still unwinding.
+    pub stores: u32,
+}

@@ -31,6 +31,20 @@ import { wait } from './lifecycle/wait.js';
 import { resolveLimits, resolveStackSize, type WasmtimeCreateOptions, type WasmtimeRuntimeOptions } from './options.js';
 import { Records, stateOf } from './record.js';
 
+/** Each runtime's context, for {@link contextOf}. */
+const contexts = new WeakMap<WasmtimeRuntime, RuntimeContext>();
+
+/**
+ * The internals of a runtime (its binding engine and records), for this package's tests. Not exported
+ * from the package.
+ * @internal
+ */
+export function contextOf(rt: WasmtimeRuntime): RuntimeContext {
+  const ctx = contexts.get(rt);
+  if (!ctx) throw new Error('not a WasmtimeRuntime');
+  return ctx;
+}
+
 /** The default compiled-module cache directory: `<$MAGIKRUN_ROOT or ~/.magikrun>/cache/wasmtime`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(resolveStoreRoot(undefined, env), 'cache', 'wasmtime');
@@ -88,6 +102,7 @@ export class WasmtimeRuntime implements OciRuntime {
     }
     const { cacheDir: _c, cache: _k, maxWasmStack: _s, ...limits } = options;
     this.#ctx = { engine, records: new Records(), limits };
+    contexts.set(this, this.#ctx);
   }
 
   /**

@@ -75,11 +75,21 @@ export interface BindingExitStatus {
 }
 
 /** @internal */
+/** @internal What an engine holds right now. */
+export interface BindingStats {
+  containers: number;
+  pipes: number;
+  stores: number;
+}
+
+/** @internal */
 export interface BindingEngine {
   engineHash(): string;
+  stats(): BindingStats;
   cacheEntryPath(moduleDigest: string): string | null;
   create(o: BindingCreateOptions): Promise<BindingCreated>;
-  start(handle: number): Promise<void>;
+  /** Synchronous: once it returns, the run is under way (a kill cancels it). */
+  start(handle: number): void;
   wait(handle: number): Promise<BindingExitStatus>;
   kill(handle: number, status: BindingExitStatus): void;
   delete(handle: number): void;

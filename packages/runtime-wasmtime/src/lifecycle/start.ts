@@ -4,7 +4,7 @@
  * @module lifecycle/start
  */
 import { assertTransition } from '@magikrun/core';
-import { callBinding } from '../binding/errors.js';
+import { fromBindingError } from '../binding/errors.js';
 import { trackExit } from '../record.js';
 import type { RuntimeContext } from './context.js';
 
@@ -12,13 +12,13 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   const r = ctx.records.get(id);
   assertTransition('start', r.status, id);
   const handle = r.handle as number; // set whenever status is created
-  r.status = 'running'; // at once, so that a concurrent start sees it
+  // Synchronous in the binding: no kill or delete can come between the status change and the run.
   try {
-    await callBinding(() => ctx.engine.start(handle), `start "${id}"`, { id });
+    ctx.engine.start(handle);
   } catch (e) {
-    if (r.status === 'running') r.status = 'created';
-    throw e;
+    throw fromBindingError(e, `start "${id}"`, { id });
   }
+  r.status = 'running';
   r.activate();
   r.outputDone = r.stdio.pump(ctx.engine, handle);
   trackExit(ctx.engine, r);
