@@ -5,38 +5,13 @@
  *
  * Missing tools fail the run with the apt-get line that installs them; nothing is skipped.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error -- plain ESM tooling without type declarations
-import { startRegistry } from '../../../tools/registry/registry.mjs';
-// @ts-expect-error -- plain ESM tooling without type declarations
-import { buildTestImages, pushTestImages, requireTools } from '../../../tools/images/test-images.mjs';
+import { setupTestRegistry } from '../../../tools/images/test-registry.mjs';
 import type { TestImages } from './support/images.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  requireTools();
-  const work = mkdtempSync(join(tmpdir(), 'magikrun-core-test-images-'));
-  const built = buildTestImages(work);
-  const registry = await startRegistry();
-  try {
-    const refs = pushTestImages(built, registry.host);
-    const images: TestImages = {
-      registry: { host: registry.host, storageDir: registry.storageDir },
-      layout: built.layout,
-      helloModuleDigest: built.helloModuleDigest,
-      tags: built.tags,
-      refs,
-    };
-    project.provide('images', images);
-  } catch (e) {
-    await registry.stop();
-    rmSync(work, { recursive: true, force: true });
-    throw e;
-  }
-  return async () => {
-    await registry.stop();
-    rmSync(work, { recursive: true, force: true });
-  };
+  const { images, stop } = (await setupTestRegistry('magikrun-core-test-images-')) as { images: TestImages; stop: () => Promise<void> };
+  project.provide('images', images);
+  return stop;
 }
