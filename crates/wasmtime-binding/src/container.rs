@@ -16,7 +16,7 @@ pub struct HostState {
     pub wasi: WasiP1Ctx,
     pub limiter: Limiter,
     /// Counts this store among the engine's live stores until the store is dropped.
-    pub live: LiveStore,
+    pub _live: LiveStore,
 }
 
 /// A count of live stores, for `BindingEngine.stats` (proof that delete frees everything).

@@ -146,7 +146,7 @@ impl Inner {
         }
         let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
 
-        let mut store = Store::new(&self.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits), live: LiveStore::new(&self.live_stores) });
+        let mut store = Store::new(&self.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits), _live: LiveStore::new(&self.live_stores) });
         store.limiter(|s| &mut s.limiter);
         let internal = |e: wasmtime::Error| BindingError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
         store.set_fuel(fuel_limit.unwrap_or(u64::MAX)).map_err(internal)?;

@@ -32,11 +32,11 @@ async function runHello(rt: WasmtimeRuntime): Promise<{ code: number; stdout: st
   return { code, stdout: await out };
 }
 
-/** The entry format: `MKCWASM1` ‖ sha256(payload) ‖ payload. */
+/** The entry format: `MKCWASM2` ‖ module sha256 ‖ engine hash ‖ sha256(payload) ‖ payload. */
 function entryIsValid(bytes: Buffer): boolean {
   return (
-    bytes.subarray(0, 8).toString('latin1') === 'MKCWASM1' &&
-    createHash('sha256').update(bytes.subarray(40)).digest().equals(bytes.subarray(8, 40))
+    bytes.subarray(0, 8).toString('latin1') === 'MKCWASM2' &&
+    createHash('sha256').update(bytes.subarray(104)).digest().equals(bytes.subarray(72, 104))
   );
 }
 
@@ -57,7 +57,9 @@ describe('compiled-module cache', () => {
 
   for (const [what, offset] of [
     ['a byte of the compiled code', (len: number) => Math.floor(len / 2)],
-    ['a byte of the recorded digest', () => 20],
+    ['a byte of the recorded payload digest', () => 80],
+    ['a byte of the recorded module digest', () => 20],
+    ['a byte of the recorded engine hash', () => 50],
     ['the magic', () => 0],
   ] as const) {
     it(`a tampered entry (${what} flipped) is discarded, the module recompiled, the entry rewritten`, async () => {

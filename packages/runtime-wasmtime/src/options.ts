@@ -65,8 +65,9 @@ export interface WasmSandboxLimits {
 /** Options of the {@link WasmtimeRuntime} constructor: engine settings plus default sandbox limits. */
 export interface WasmtimeRuntimeOptions extends WasmSandboxLimits {
   /**
-   * Directory of the compiled-module cache (created 0700; refused when group/world-writable or owned by
-   * another user). Entries are keyed by module digest and engine compatibility hash and verified on load.
+   * Directory of the compiled-module cache (created 0700; refused when it is a symlink, group/world-writable
+   * or owned by another user). Entries are keyed by module digest and engine compatibility hash, both
+   * recorded inside each entry too, and verified on every load.
    * @default `<$MAGIKRUN_ROOT or ~/.magikrun>/cache/wasmtime`
    */
   cacheDir?: string;
