@@ -112,3 +112,15 @@ describe('races', () => {
     expect(stats(rt)).toEqual(NOTHING);
   });
 });
+
+describe('binding errors', () => {
+  it('a binding failure inside kill reaches the caller as a MagikrunError, not a raw napi error', async () => {
+    const rt = runtime();
+    await rt.create('lost', await programBundle('sleep', dir));
+    const { engine, records } = contextOf(rt);
+    engine.delete(records.get('lost').handle as number); // the binding forgets it behind the runtime's back
+    const e = await rt.kill('lost', 'SIGKILL').catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'MagikrunError', code: 'NOT_FOUND' });
+    expect((e as Error).message).toMatch(/^kill "lost": /);
+  });
+});

@@ -5,6 +5,7 @@
  * @module lifecycle/terminate
  */
 import { defaultAction, err, ErrorCode, signalNumber, type ExitStatus, type Signal } from '@magikrun/core';
+import { fromBindingError } from '../binding/errors.js';
 import { markStopped, type ContainerRecord } from '../record.js';
 import type { RuntimeContext } from './context.js';
 
@@ -23,7 +24,7 @@ export function terminationStatus(signal: Signal): ExitStatus {
  * - default action stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU): `UNSUPPORTED`, wasm cannot be paused.
  *
  * @returns whether the signal ends the container.
- * @throws MagikrunError `UNSUPPORTED` for stop signals.
+ * @throws MagikrunError `UNSUPPORTED` for stop signals; the binding's code (e.g. `NOT_FOUND`) if it fails.
  */
 export function deliver(ctx: RuntimeContext, r: ContainerRecord, signal: Signal): boolean {
   const action = defaultAction(signal);
@@ -37,7 +38,11 @@ export function deliver(ctx: RuntimeContext, r: ContainerRecord, signal: Signal)
   const status = terminationStatus(signal);
   if (r.handle !== undefined) {
     const b = { reason: status.reason, code: status.code, signal: status.signal, message: status.message };
-    ctx.engine.kill(r.handle, b);
+    try {
+      ctx.engine.kill(r.handle, b);
+    } catch (e) {
+      throw fromBindingError(e, `kill "${r.id}"`, { id: r.id, signal });
+    }
   }
   // A created container has no run to interrupt: it is stopped now, with this status.
   if (r.status === 'created') markStopped(r, status);
