@@ -108,6 +108,26 @@ describe('magikrun run', () => {
     });
   }
 
+  it('--fuel ends a module that runs out with 134 and says fuel-exhausted', async () => {
+    const r = await runCli(['run', '-q', '--fuel', '1000', images.refs.hello], { root });
+    expect(r.stderr).toMatch(/fuel-exhausted/);
+    expect(r.code).toBe(134);
+  });
+
+  it('--timeout ends a sleeping module with 124 (timed-out)', async () => {
+    const r = await runCli(['run', '-q', '--timeout', '300ms', images.refs.hello, '--sleep=3600'], { root });
+    expect(r.stderr).toMatch(/timed-out/);
+    expect(r.code).toBe(124);
+  });
+
+  it('--memory above the default needs --allow-above-default', async () => {
+    const refused = await runCli(['run', '-q', '--memory', '1gb', images.refs.hello], { root });
+    expect(refused.code).toBe(125);
+    expect(refused.stderr).toMatch(/allowAboveDefault|above its default/);
+    const allowed = await runCli(['run', '-q', '--memory', '1gb', '--allow-above-default', images.refs.hello], { root });
+    expect(allowed.code).toBe(0);
+  });
+
   it('exits 125 for bad options (a relative guest path)', async () => {
     const r = await runCli(['run', '-q', '--volume', `${data}:relative`, images.refs.hello], { root });
     expect(r.code).toBe(125);

@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { BundleBuilder, parseSignal } from '@magikrun/core';
-import type { ExitStatus, OciRuntime, Signal } from '@magikrun/core';
+import { BundleBuilder, err, ErrorCode, parseSignal } from '@magikrun/core';
+import type { Bundle, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
 import { RuntimeRegistry } from '@magikrun/registry';
+import { limitsFromFlags } from '../limits.js';
 import { parseEnv, parseVolume } from '../options.js';
 import { openContext, resolveImage } from '../image-source.js';
 import type { GlobalOptions } from '../program.js';
@@ -25,6 +26,10 @@ interface RunOptions {
   pull: 'missing' | 'always' | 'never';
   name?: string;
   quiet?: boolean;
+  fuel?: string;
+  memory?: string;
+  timeout?: string;
+  allowAboveDefault?: boolean;
 }
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -45,6 +50,10 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
     .option('--pull <policy>', 'missing | always | never', 'missing')
     .option('--name <id>', 'container id (default: a random one)')
     .option('-q, --quiet', 'no pull progress')
+    .option('--fuel <n|unlimited>', 'wasm: fuel (about one unit per instruction); default 1e9')
+    .option('--memory <size>', 'wasm: linear memory limit, e.g. 64mb; default 256mb')
+    .option('--timeout <duration>', 'wall-clock limit from start, e.g. 30s; default none')
+    .option('--allow-above-default', 'let --fuel/--memory exceed their defaults')
     .passThroughOptions()
     .action(async (image: string, args: string[], opts: RunOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
@@ -53,6 +62,7 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
 }
 
 async function run(reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
+  const limits = limitsFromFlags(opts);
   const ctx = await openContext(globals.root);
   const registry = await RuntimeRegistry.create(ctx.platform);
   const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true });
@@ -71,7 +81,10 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
     });
   try {
     const runtime = opts.runtime ? registry.require(opts.runtime) : registry.requireForBundle(bundle.kind);
-    const status = await runContainer(runtime, id, bundle, opts.interactive === true);
+    if (limits && runtime.name !== 'wasmtime') {
+      throw err(ErrorCode.Unsupported, `--fuel, --memory and --timeout apply to the wasmtime runtime, not ${runtime.name}`, { runtime: runtime.name });
+    }
+    const status = await runContainer(runtime, id, bundle, opts.interactive === true, limits);
     if (status.reason !== 'exited' && status.message) process.stderr.write(`magikrun: ${id}: ${status.reason}: ${status.message}\n`);
     return status.code;
   } finally {
@@ -80,12 +93,14 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
 }
 
 /** create → start → wait → delete, with SIGINT/SIGTERM forwarded to the workload while it runs. */
-async function runContainer(runtime: OciRuntime, id: string, bundle: Parameters<OciRuntime['create']>[1], interactive: boolean): Promise<ExitStatus> {
-  await runtime.create(id, bundle, {
+async function runContainer(runtime: OciRuntime, id: string, bundle: Bundle, interactive: boolean, limits: Record<string, unknown> | undefined): Promise<ExitStatus> {
+  const options: CreateOptions & { limits?: Record<string, unknown> } = {
     stdio: { stdin: interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr },
-  });
+  };
+  if (limits) options.limits = limits;
+  await runtime.create(id, bundle, options);
   const forward = (sig: NodeJS.Signals): void => {
-    runtime.kill(id, parseSignal(sig) as Signal).catch(() => undefined);
+    runtime.kill(id, parseSignal(sig)).catch(() => undefined);
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
