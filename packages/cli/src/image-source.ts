@@ -6,7 +6,8 @@
  */
 import { BlobStore, err, ErrorCode, hostLinuxPlatform, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
 import type { OciPlatform, PulledImage } from '@magikrun/core';
-import type { RuntimeRegistry } from '@magikrun/registry';
+import { join } from 'node:path';
+import { RuntimeRegistry } from '@magikrun/registry';
 import { PullProgressDisplay } from './progress.js';
 
 /** What every command that touches images needs. */
@@ -24,6 +25,14 @@ export function dataRoot(root?: string): string {
 export async function openContext(root?: string): Promise<CliContext> {
   const resolved = dataRoot(root);
   return { root: resolved, platform: await Platform.detect(), store: new BlobStore({ root: resolved }) };
+}
+
+/**
+ * The runtime registry for this data root: each runtime keeps its derived data (the wasmtime
+ * compiled-module cache) under `<root>/cache/<runtime>`, so `--root` moves everything.
+ */
+export function openRegistry(ctx: Pick<CliContext, 'root' | 'platform'>): Promise<RuntimeRegistry> {
+  return RuntimeRegistry.create(ctx.platform, { runtimeOptions: { wasmtime: { cacheDir: join(ctx.root, 'cache', 'wasmtime') } } });
 }
 
 /**

@@ -60,6 +60,11 @@ describe('magikrun run', () => {
     expect(r.code).toBe(0);
   });
 
+  it('keeps the compiled-module cache under --root', async () => {
+    const entries = await readdir(join(root, 'cache', 'wasmtime'));
+    expect(entries.some((e) => e.endsWith('.cwasm'))).toBe(true);
+  });
+
   it('removes the container and its bundle afterwards', async () => {
     const bundles = join(root, 'bundles');
     const entries = await readdir(bundles).catch(() => []);

@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import { CAPABILITIES, Platform } from '@magikrun/core';
-import { RuntimeRegistry } from '@magikrun/registry';
 import type { GlobalOptions } from '../program.js';
-import { dataRoot } from '../image-source.js';
+import { dataRoot, openRegistry } from '../image-source.js';
 
 export function registerInfo(program: Command, setExitCode: (code: number) => void): void {
   program
@@ -17,7 +16,7 @@ export function registerInfo(program: Command, setExitCode: (code: number) => vo
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const platform = await Platform.detect();
-      const registry = await RuntimeRegistry.create(platform);
+      const registry = await openRegistry({ root: dataRoot(globals.root), platform });
       const info = {
         os: platform.os,
         arch: platform.arch,

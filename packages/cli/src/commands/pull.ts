@@ -4,8 +4,7 @@
  * @module commands/pull
  */
 import type { Command } from 'commander';
-import { RuntimeRegistry } from '@magikrun/registry';
-import { openContext, resolveImage } from '../image-source.js';
+import { openContext, openRegistry, resolveImage } from '../image-source.js';
 import type { GlobalOptions } from '../program.js';
 
 export function registerPull(program: Command, setExitCode: (code: number) => void): void {
@@ -17,7 +16,7 @@ export function registerPull(program: Command, setExitCode: (code: number) => vo
     .option('-q, --quiet', 'print only the manifest digest')
     .action(async (image: string, opts: { platform?: string; quiet?: boolean }, cmd: Command) => {
       const ctx = await openContext(cmd.optsWithGlobals<GlobalOptions>().root);
-      const registry = opts.platform ? undefined : await RuntimeRegistry.create(ctx.platform);
+      const registry = opts.platform ? undefined : await openRegistry(ctx);
       const pulled = await resolveImage(ctx, registry, image, { platform: opts.platform, pull: 'always', quiet: opts.quiet === true });
       if (opts.quiet) process.stdout.write(`${pulled.digest}\n`);
       setExitCode(0);

@@ -9,10 +9,9 @@ import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BundleBuilder, err, ErrorCode, parseSignal } from '@magikrun/core';
 import type { Bundle, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
-import { RuntimeRegistry } from '@magikrun/registry';
 import { limitsFromFlags } from '../limits.js';
 import { parseEnv, parseVolume } from '../options.js';
-import { openContext, resolveImage } from '../image-source.js';
+import { openContext, openRegistry, resolveImage } from '../image-source.js';
 import type { GlobalOptions } from '../program.js';
 
 interface RunOptions {
@@ -64,7 +63,7 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
 async function run(reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
   const limits = limitsFromFlags(opts);
   const ctx = await openContext(globals.root);
-  const registry = await RuntimeRegistry.create(ctx.platform);
+  const registry = await openRegistry(ctx);
   const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true });
 
   const id = opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`;
