@@ -9,7 +9,8 @@
  *
  * @module image/registry-auth
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { httpRequest } from './http.js';
 import { err, ErrorCode } from '../errors.js';
 import { findChallenge, type AuthChallenge } from './auth-challenge.js';
 import { describeRegistryErrors, networkError } from './http-errors.js';
@@ -131,7 +132,7 @@ export class RegistryAuth {
     }
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: 'GET', headers, signal, ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}) });
+      res = await httpRequest(url, { method: 'GET', headers, signal, ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}) });
     } catch (e) {
       if (signal?.aborted) throw e;
       throw networkError(e, url.host, `a token for ${scope}`);

@@ -8,7 +8,8 @@
  *
  * @module image/registry-client
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { httpRequest } from './http.js';
 import { err, ErrorCode } from '../errors.js';
 import { MAX_MANIFEST_SIZE } from '../constants.js';
 import { parseAuthChallenges } from './auth-challenge.js';
@@ -191,7 +192,7 @@ export class RegistryClient {
 
   private async raw(method: string, url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, what: string): Promise<Dispatcher.ResponseData> {
     try {
-      return await request(url, {
+      return await httpRequest(url, {
         method: method as Dispatcher.HttpMethod,
         headers: { 'user-agent': this.userAgent, ...headers },
         ...(signal ? { signal } : {}),
