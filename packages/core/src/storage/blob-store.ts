@@ -16,6 +16,7 @@ import { checkLimit, MAX_LAYER_SIZE } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import { parseDigest, type ParsedDigest } from './digest.js';
 import { ingest, releaseSource } from './ingest.js';
+import { LeaseManager } from './leases.js';
 import { ensureStoreDir, prepareStoreRoot, resolveStoreRoot } from './root.js';
 import type { BlobInfo, BlobSource, ContentStore, GetOptions, PutOptions, PutResult } from './types.js';
 
@@ -69,11 +70,14 @@ export class BlobStore implements ContentStore {
   readonly root: string;
   /** Largest blob accepted or read whole, in bytes. */
   readonly maxBlobSize: number;
+  /** Leases that keep blobs from garbage collection (`<root>/leases/`). */
+  readonly leases: LeaseManager;
   #ready: Promise<void> | undefined;
 
   /** @throws MagikrunError `INVALID_ARGUMENT` for a bad root path or `maxBlobSize`. */
   constructor(options: BlobStoreOptions = {}) {
     this.root = resolveStoreRoot(options.root);
+    this.leases = new LeaseManager(this.root, () => this.ready());
     this.maxBlobSize = options.maxBlobSize === undefined
       ? MAX_LAYER_SIZE
       : checkLimit('maxBlobSize', options.maxBlobSize, MAX_LAYER_SIZE, options.allowAboveDefault === true);

@@ -2,3 +2,5 @@ export type * from './types.js';
 export { parseDigest, validateDigest, isDigest, sha256Digest, type ParsedDigest } from './digest.js';
 export { BlobStore, STALE_INGEST_AGE, type BlobStoreOptions, type ReadStreamOptions } from './blob-store.js';
 export { resolveStoreRoot, ROOT_ENV } from './root.js';
+export { LeaseManager, isLeaseLive, holderAlive, processStartTime } from './leases.js';
+export type { Lease, LeaseOptions, LeaseRecord } from './lease-types.js';
