@@ -33,3 +33,4 @@ export { LocalImageIndex, type ImageIndexEntry } from './local-index.js';
 export { pullImage } from './pull.js';
 export { loadImage } from './load-image.js';
 export type { PulledImage, PullOptions, PullProgress } from './types.js';
+export { gc, type GcOptions, type GcReport } from './gc.js';

@@ -129,8 +129,14 @@ export class LocalImageIndex {
     }
   }
 
-  /** All entries (unreadable or malformed files are skipped). */
-  async list(): Promise<ImageIndexEntry[]> {
+  /**
+   * All entries, sorted by reference.
+   *
+   * @param options.strict throw on an unreadable or malformed entry file instead of skipping it
+   *   (garbage collection must not sweep what an entry it cannot read references). @default false
+   * @throws MagikrunError `INVALID_ARGUMENT` (strict only) naming the file to delete or the image to pull again.
+   */
+  async list(options: { strict?: boolean } = {}): Promise<ImageIndexEntry[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -141,12 +147,17 @@ export class LocalImageIndex {
     const out: ImageIndexEntry[] = [];
     for (const name of names) {
       if (!/^[a-f0-9]{64}\.json$/.test(name)) continue;
+      const file = path.join(this.dir, name);
+      let v: unknown;
       try {
-        const v: unknown = JSON.parse(await readFile(path.join(this.dir, name), 'utf8'));
-        if (isEntry(v) && entryName(v.reference) === name) out.push(v);
-      } catch {
-        // skip
+        v = JSON.parse(await readFile(file, 'utf8'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed meanwhile
+        if (options.strict) throw err(ErrorCode.InvalidArgument, `image index entry ${file} cannot be read (${(e as Error).message}); delete it, then pull its image again`, { file }, e);
+        continue;
       }
+      if (isEntry(v) && entryName(v.reference) === name) out.push(v);
+      else if (options.strict) throw err(ErrorCode.InvalidArgument, `image index entry ${file} is malformed; delete it, then pull its image again`, { file });
     }
     return out.sort((a, b) => a.reference.localeCompare(b.reference));
   }
