@@ -23,7 +23,8 @@ import { LocalImageIndex } from './local-index.js';
 import { parseManifestDocument, rejectSchema1, type Descriptor, type ImageManifest } from './manifest.js';
 import { INDEX_MEDIA_TYPES } from './media-types.js';
 import { formatPlatform, parsePlatform, platformMatches } from './platform-match.js';
-import { RegistryClient } from './registry-client.js';
+import { RegistryClient, registryAccess } from './registry-client.js';
+import { checkDistributable } from './non-distributable.js';
 import { RegistryFetcher } from './registry-fetcher.js';
 import { selectManifest } from './select-manifest.js';
 import { parseImageSource, sourceKey, type ImageSource } from './source.js';
@@ -34,11 +35,7 @@ const MAX_INDEX_DEPTH = 2;
 
 function fetcherFor(source: ImageSource, limits: Limits, options: PullOptions): ImageFetcher {
   if (source.transport === 'oci') return new LayoutFetcher(source.layout, limits.maxManifestSize);
-  const client = new RegistryClient(source.reference.registry, {
-    ...(options.plainHttp !== undefined ? { plainHttp: options.plainHttp } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-  });
+  const client = new RegistryClient(source.reference.registry, registryAccess(options));
   return new RegistryFetcher(client, source.reference, limits.maxManifestSize);
 }
 
@@ -178,6 +175,7 @@ async function pullInner(
 
   // 3. Limits, before any layer is downloaded.
   checkLayerLimits(manifest, limits, label);
+  checkDistributable(manifest, options.allowNonDistributable === true, label);
 
   // 4. The config: small, read whole, verified, parsed.
   const config = await fetchConfig(fetcher, store, manifest.config, limits, signal, label, progress);

@@ -39,7 +39,7 @@ export class RegistryFetcher implements ImageFetcher {
   }
 
   async blob(d: Descriptor, signal: AbortSignal) {
-    const b = await this.client.getBlob(this.ref.repository, d.digest, `blob ${d.digest} of ${this.label}`, signal);
+    const b = await this.client.getBlob(this.ref.repository, d.digest, `blob ${d.digest} of ${this.label}`, signal, d.urls);
     return b.body;
   }
 }

@@ -3,12 +3,11 @@
  *
  * @module image/types
  */
-import type { Dispatcher } from 'undici';
 import type { LimitOverrides } from '../constants.js';
 import type { OciPlatform } from '../platform/types.js';
 import type { ImageConfig } from './image-config.js';
 import type { ImageManifest } from './manifest.js';
-import type { RegistryCredentials } from './registry-auth.js';
+import type { RegistryAccessOptions } from './registry-client.js';
 import type { PlatformChoice } from './select-manifest.js';
 
 /** Progress of one blob of a pull. */
@@ -27,7 +26,7 @@ export interface PullProgress {
 }
 
 /** Options of `pullImage`. */
-export interface PullOptions extends PlatformChoice {
+export interface PullOptions extends PlatformChoice, RegistryAccessOptions {
   /** Cancel the pull (`ABORTED`). Blobs already verified stay in the store; no index entry is written. */
   signal?: AbortSignal;
   /**
@@ -38,16 +37,6 @@ export interface PullOptions extends PlatformChoice {
   timeoutMs?: number;
   /** Size and count limits (MAX_LAYERS, MAX_LAYER_SIZE, MAX_ROOTFS_SIZE, MAX_MANIFEST_SIZE). */
   limits?: LimitOverrides;
-  /**
-   * Talk plain HTTP to a registry that is not on loopback (no TLS at all). Loopback registries
-   * (localhost, 127.0.0.0/8, [::1]) use plain HTTP without it.
-   * @default false
-   */
-  plainHttp?: boolean;
-  /** Credentials for the registry (Basic, or for its token issuer). @default anonymous */
-  credentials?: RegistryCredentials;
-  /** undici dispatcher for all requests. @default undici's global dispatcher */
-  dispatcher?: Dispatcher;
   /** Called as blobs arrive. */
   onProgress?: (progress: PullProgress) => void;
   /** Directory against which a relative `oci:DIR` is resolved. @default process.cwd() */
