@@ -9,13 +9,15 @@
  */
 import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { checkLimit, MAX_LAYER_SIZE } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import { parseDigest, type ParsedDigest } from './digest.js';
 import { ingest, releaseSource } from './ingest.js';
+import { readLockHolder, isHolderAlive } from './process-lock.js';
+import { writeResumable, type OpenAt, type ResumableResult, type ResumableWriteOptions } from './resumable-ingest.js';
 import { LeaseManager } from './leases.js';
 import { ensureStoreDir, prepareStoreRoot, resolveStoreRoot } from './root.js';
 import type { BlobInfo, BlobSource, ContentStore, GetOptions, PutOptions, PutResult } from './types.js';
@@ -310,6 +312,44 @@ export class BlobStore implements ContentStore {
     return { digest: d.digest, size: result.size, path: p, created: true };
   }
 
+  /**
+   * Download a blob through `openAt` (e.g. an HTTP GET with `Range: bytes=N-`), resumably and under
+   * a per-digest lock across processes: see {@link writeResumable}. In-progress data lives in
+   * `<root>/ingest/<hex>/data`; a writer that dies leaves it there and the next call resumes from it.
+   * Two processes fetching the same digest at once: one downloads, the other waits for its lock and
+   * then finds the blob committed (`created: false`).
+   *
+   * @param options.size the descriptor's size in bytes (required: resuming needs it)
+   * @param options.maxSize @default maxBlobSize
+   * @throws MagikrunError `DIGEST_MISMATCH`, `LIMIT_EXCEEDED`, `ABORTED`, `TIMEOUT` (stalled), `INVALID_ARGUMENT`
+   *   (short on every attempt, or a stored blob of another size), `INVALID_ARGUMENT`/`UNSUPPORTED` (digest);
+   *   `openAt`'s own errors unchanged.
+   */
+  async writeResumable(
+    digest: string,
+    openAt: OpenAt,
+    options: Omit<ResumableWriteOptions, 'maxSize'> & { maxSize?: number },
+  ): Promise<PutResult & { resumedFrom: number }> {
+    const d = parseDigest(digest);
+    const maxSize = this.#maxSize(options.maxSize);
+    if (!Number.isSafeInteger(options.size) || options.size < 0) {
+      throw err(ErrorCode.InvalidArgument, `size must be a non-negative integer number of bytes, got ${String(options.size)}`, { digest: d.digest });
+    }
+    await this.ready();
+    const p = this.#path(d);
+    const r: ResumableResult = await writeResumable(
+      { expected: d, ingestDir: this.ingestDir, algorithmDir: this.blobsDir, blobDir: path.dirname(p), blobPath: p },
+      openAt,
+      { ...options, maxSize },
+    );
+    if (!r.created) {
+      const info = await this.stat(d.digest);
+      this.#checkExisting(info, options.size, maxSize);
+      return { ...info, created: false, resumedFrom: r.resumedFrom };
+    }
+    return { digest: d.digest, size: r.size, path: p, created: true, resumedFrom: r.resumedFrom };
+  }
+
   #checkExisting(info: BlobInfo, size: number | undefined, maxSize: number): void {
     if (size !== undefined && info.size !== size) {
       throw err(ErrorCode.InvalidArgument, `blob ${info.digest} is stored with ${info.size} bytes, but ${size} were announced; the descriptor is wrong`, {
@@ -380,11 +420,13 @@ export class BlobStore implements ContentStore {
   }
 
   /**
-   * Remove temp files that crashed writers left in `ingest/`. Files younger than `olderThanMs` may
-   * belong to a write in progress in another process and are kept.
+   * Remove what crashed writers left in `ingest/`: temp files of {@link putStream} and per-digest
+   * directories of {@link writeResumable} whose lock holder is gone (or absent). Entries younger than
+   * `olderThanMs` are kept, so a recently interrupted download can still resume; a directory whose
+   * lock holder is alive is always kept.
    *
    * @param options.olderThanMs @default STALE_INGEST_AGE (24 h)
-   * @returns how many files were removed.
+   * @returns how many entries were removed.
    */
   async pruneIngest(options: { olderThanMs?: number } = {}): Promise<number> {
     await this.ready();
@@ -394,7 +436,14 @@ export class BlobStore implements ContentStore {
       const p = path.join(this.ingestDir, name);
       try {
         const st = await lstat(p);
-        if (st.mtimeMs <= cutoff) {
+        if (st.isDirectory()) {
+          const holder = await readLockHolder(path.join(p, 'lock'));
+          if (holder && isHolderAlive(holder)) continue;
+          const data = await lstat(path.join(p, 'data')).catch(() => undefined);
+          if ((data?.mtimeMs ?? st.mtimeMs) > cutoff) continue;
+          await rm(p, { recursive: true, force: true });
+          removed++;
+        } else if (st.mtimeMs <= cutoff) {
           await unlink(p);
           removed++;
         }

@@ -4,3 +4,5 @@ export { BlobStore, STALE_INGEST_AGE, type BlobStoreOptions, type ReadStreamOpti
 export { resolveStoreRoot, ROOT_ENV } from './root.js';
 export { LeaseManager, isLeaseLive, holderAlive, processStartTime } from './leases.js';
 export type { Lease, LeaseOptions, LeaseRecord } from './lease-types.js';
+export { acquireProcessLock, isHolderAlive, readLockHolder, currentHolder, type ProcessLock, type LockHolder, type AcquireLockOptions } from './process-lock.js';
+export type { OpenAt, RangeSource, ResumableWriteOptions, ResumableResult } from './resumable-ingest.js';

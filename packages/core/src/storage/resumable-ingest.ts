@@ -1,0 +1,329 @@
+/**
+ * Resumable, locked writes of one blob from a source that can start at an offset (an HTTP `Range`).
+ *
+ * Layout: `<root>/ingest/<64 hex>/` holds `data` (the bytes received so far) and `lock` (a
+ * {@link acquireProcessLock} file naming the writing process). One writer per digest across
+ * processes: a second writer waits for the lock, then finds the blob committed. A writer that died
+ * (SIGKILL, power loss of the process) leaves `data` behind; the next writer breaks the dead lock,
+ * re-hashes the prefix and asks the source for the rest only.
+ *
+ * Nothing in `ingest/` is visible as a blob. The commit is containerd's: fsync the data, check size
+ * and digest, link into `blobs/`, fsync the directory. A digest mismatch or an over-long source
+ * discards the partial data; a network failure, a stall or an abort keeps it for the next attempt.
+ *
+ * @module storage/resumable-ingest
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { link, lstat, mkdir, open, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { err, ErrorCode, isMagikrunError } from '../errors.js';
+import type { ParsedDigest } from './digest.js';
+import { syncDir } from './ingest.js';
+import { acquireProcessLock, type ProcessLock } from './process-lock.js';
+import { ensureStoreDir } from './root.js';
+
+/** A byte stream that starts at `start` (0 when a server ignored the requested offset). */
+export interface RangeSource {
+  body: AsyncIterable<Uint8Array> & { destroy?(error?: Error): void };
+  /** Offset of the body's first byte in the blob. */
+  start: number;
+}
+
+/** Opens the blob at `offset` (0 = from the beginning). May answer from another offset (see {@link RangeSource.start}). */
+export type OpenAt = (offset: number, signal: AbortSignal | undefined) => Promise<RangeSource>;
+
+/** Options of a resumable write. */
+export interface ResumableWriteOptions {
+  /** Exact size of the blob in bytes (the descriptor's). Bytes are counted against it, whatever a server announces. */
+  size: number;
+  /** Most bytes accepted (`LIMIT_EXCEEDED`). */
+  maxSize: number;
+  /** Cancel (`ABORTED`); the partial data stays for a later resume. */
+  signal?: AbortSignal;
+  /** Running byte count of the blob (including a resumed prefix). */
+  onProgress?: (bytes: number) => void;
+  /** Attempts after the first one for failures that `retryable` accepts, short bodies, resets and stalls. @default 5 */
+  retries?: number;
+  /** First backoff between attempts in ms, doubled each time (capped at 5 s). @default 200 */
+  backoffMs?: number;
+  /** A body that delivers nothing for this long is dropped and resumed, in ms. @default 30 000 */
+  idleTimeoutMs?: number;
+  /** Whether an error thrown by `openAt` (not by reading a body) is worth another attempt. @default () => false */
+  retryable?: (e: unknown) => boolean;
+  /** Called before each request with the offset asked for (tests, logs). */
+  onAttempt?: (info: { offset: number; attempt: number }) => void;
+}
+
+/** Where the blob goes. */
+export interface ResumablePlan {
+  expected: ParsedDigest;
+  ingestDir: string;
+  algorithmDir: string;
+  blobDir: string;
+  blobPath: string;
+}
+
+/** Outcome of {@link writeResumable}. */
+export interface ResumableResult {
+  size: number;
+  /** False when the blob was committed by another writer (this one downloaded nothing more). */
+  created: boolean;
+  /** Bytes of earlier partial data that were reused (0 = downloaded from the start). */
+  resumedFrom: number;
+}
+
+const O_NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
+const BLOB_MODE = 0o400;
+const isWindows = process.platform === 'win32';
+
+/** A failure of the transfer that another attempt may fix (reset, short body, stall, wrong range). */
+class TransferFailure {
+  constructor(readonly error: unknown) {}
+}
+
+function aborted(signal: AbortSignal, digest: string): Error {
+  return err(ErrorCode.Aborted, `writing blob ${digest} was aborted; its partial data stays in ingest/ for a resume`, { digest }, signal.reason);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    return (await lstat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function hashPrefix(h: FileHandle, n: number): Promise<Hash> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  for (let pos = 0; pos < n; ) {
+    const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, n - pos), pos);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  return hash;
+}
+
+async function writeAt(h: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  for (let off = 0; off < chunk.byteLength; ) {
+    const { bytesWritten } = await h.write(chunk, off, chunk.byteLength - off, position + off);
+    off += bytesWritten;
+  }
+}
+
+async function lockIngest(dir: string, what: string, signal: AbortSignal | undefined): Promise<ProcessLock> {
+  for (let i = 0; ; i++) {
+    await mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+    try {
+      return await acquireProcessLock(path.join(dir, 'lock'), { wait: true, what, ...(signal ? { signal } : {}) });
+    } catch (e) {
+      // The previous writer removed the directory between our mkdir and our lock: make it again.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && i < 10) continue;
+      throw e;
+    }
+  }
+}
+
+/** Iterate `body`, failing with a {@link TransferFailure} when it errors or stalls, and with ABORTED on `signal`. */
+async function* guarded(body: RangeSource['body'], signal: AbortSignal | undefined, idleMs: number, digest: string): AsyncGenerator<Uint8Array> {
+  const it = body[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw aborted(signal, digest);
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const interrupt = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TransferFailure(err(ErrorCode.Timeout, `blob ${digest}: no data for ${idleMs} ms`, { digest, idleTimeoutMs: idleMs }))), idleMs);
+        if (signal) {
+          onAbort = () => reject(aborted(signal, digest));
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+      });
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await Promise.race([it.next(), interrupt]);
+      } catch (e) {
+        if (e instanceof TransferFailure || isMagikrunError(e, ErrorCode.Aborted)) throw e;
+        if (signal?.aborted) throw aborted(signal, digest);
+        throw new TransferFailure(e);
+      } finally {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      }
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      if (!(r.value instanceof Uint8Array)) {
+        throw err(ErrorCode.InvalidArgument, `a blob source yielded ${typeof r.value}, not bytes`, { digest });
+      }
+      yield r.value;
+    }
+  } finally {
+    if (!finished) {
+      try {
+        body.destroy?.();
+      } catch {
+        // released already
+      }
+      void Promise.resolve().then(() => it.return?.()).catch(() => {});
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Download one blob into the store through `openAt`, resuming from earlier partial data.
+ *
+ * @throws MagikrunError `DIGEST_MISMATCH` (partial discarded), `LIMIT_EXCEEDED` (more bytes than
+ *   `size`/`maxSize`; partial discarded), `ABORTED` (partial kept), `TIMEOUT` (stalled on every
+ *   attempt; partial kept), `INVALID_ARGUMENT` (the source ended short on every attempt; partial kept);
+ *   errors from `openAt` or a body's own error after the last attempt are rethrown unchanged.
+ */
+export async function writeResumable(plan: ResumablePlan, openAt: OpenAt, options: ResumableWriteOptions): Promise<ResumableResult> {
+  const { expected } = plan;
+  const digest = expected.digest;
+  const { size, signal } = options;
+  if (size > options.maxSize) {
+    throw err(ErrorCode.LimitExceeded, `blob ${digest} announces ${size} bytes, over the limit of ${options.maxSize}`, { digest, limit: 'maxSize', max: options.maxSize, value: size });
+  }
+  if (await exists(plan.blobPath)) return { size, created: false, resumedFrom: 0 };
+  const dir = path.join(plan.ingestDir, expected.hex);
+  const dataPath = path.join(dir, 'data');
+  const lock = await lockIngest(dir, `blob ${digest}`, signal);
+  let handle: FileHandle | undefined;
+  let discard = false;
+  let committed = false;
+  try {
+    // The previous holder may have committed it while we waited.
+    if (await exists(plan.blobPath)) {
+      committed = true;
+      return { size, created: false, resumedFrom: 0 };
+    }
+    handle = await open(dataPath, fsc.O_RDWR | fsc.O_CREAT | O_NOFOLLOW, 0o600);
+    let n = (await handle.stat()).size;
+    if (n > size) {
+      await handle.truncate(0);
+      n = 0;
+    }
+    let hash = await hashPrefix(handle, n);
+    const resumedFrom = n;
+    if (n > 0) options.onProgress?.(n);
+    const retries = options.retries ?? 5;
+    const idleMs = options.idleTimeoutMs ?? 30_000;
+    let backoff = options.backoffMs ?? 200;
+    let failures = 0;
+    let restartedAfterMismatch = false;
+    const restart = async () => {
+      await handle!.truncate(0);
+      n = 0;
+      hash = createHash('sha256');
+    };
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw aborted(signal, digest);
+      if (n === size) {
+        const actual = `sha256:${hash.copy().digest('hex')}`;
+        if (actual === digest) break;
+        if (resumedFrom > 0 && !restartedAfterMismatch) {
+          // The kept prefix may be what was wrong: download the whole blob once more.
+          restartedAfterMismatch = true;
+          await restart();
+          continue;
+        }
+        discard = true;
+        throw err(ErrorCode.DigestMismatch, `blob content hashes to ${actual}, not the expected ${digest}; it was not stored`, { expected: digest, actual, size });
+      }
+      try {
+        options.onAttempt?.({ offset: n, attempt });
+        let src: RangeSource;
+        try {
+          src = await openAt(n, signal);
+        } catch (e) {
+          if (signal?.aborted) throw aborted(signal, digest);
+          if (options.retryable?.(e)) throw new TransferFailure(e);
+          throw e;
+        }
+        if (src.start !== n) {
+          const asked = n;
+          // A server that ignored Range (200, from 0): use the body from its start. Another range: drop
+          // the partial data and ask for the whole blob on the next attempt.
+          await restart();
+          if (src.start !== 0) {
+            try {
+              src.body.destroy?.();
+            } catch {
+              // released
+            }
+            throw new TransferFailure(err(ErrorCode.Registry, `blob ${digest}: asked for the bytes from ${asked}, the server answered a range from ${src.start}`, { digest }));
+          }
+        }
+        for await (const chunk of guarded(src.body, signal, idleMs, digest)) {
+          if (n + chunk.byteLength > size) {
+            discard = true;
+            throw err(ErrorCode.LimitExceeded, `blob ${digest} is longer than its descriptor's ${size} bytes; the source is wrong or was tampered with`, {
+              digest, limit: 'size', max: size, value: n + chunk.byteLength,
+            });
+          }
+          await writeAt(handle, chunk, n);
+          hash.update(chunk);
+          n += chunk.byteLength;
+          options.onProgress?.(n);
+        }
+        if (n < size) {
+          throw new TransferFailure(err(ErrorCode.InvalidArgument, `blob ${digest} ended after ${n} of its ${size} bytes; the download was cut short`, { digest, size, received: n }));
+        }
+      } catch (e) {
+        if (!(e instanceof TransferFailure)) throw e;
+        if (signal?.aborted) throw aborted(signal, digest);
+        if (++failures > retries) {
+          throw e.error;
+        }
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+
+    // Verified: make it durable and visible.
+    await handle.sync();
+    if (!isWindows) await handle.chmod(BLOB_MODE);
+    await handle.close();
+    handle = undefined;
+    if (await ensureStoreDir(plan.blobDir)) await syncDir(plan.algorithmDir);
+    let created = true;
+    try {
+      await link(dataPath, plan.blobPath);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') created = false;
+      else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EMLINK') await rename(dataPath, plan.blobPath);
+      else throw e;
+    }
+    if (created) await syncDir(plan.blobDir);
+    committed = true;
+    return { size, created, resumedFrom };
+  } catch (e) {
+    if (isMagikrunError(e) || !signal?.aborted) throw e;
+    throw aborted(signal, digest);
+  } finally {
+    await handle?.close().catch(() => {});
+    if (committed || discard) await unlink(dataPath).catch(() => {});
+    await lock.release();
+    if (committed || discard) await rmdir(dir).catch(() => {});
+  }
+}
