@@ -13,7 +13,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { httpRequest, registryAgent } from './http.js';
-import { err, ErrorCode } from '../errors.js';
+import { err, ErrorCode, isMagikrunError } from '../errors.js';
 import { MAX_MANIFEST_SIZE } from '../constants.js';
 import { parseAuthChallenges } from './auth-challenge.js';
 import { networkError, statusError } from './http-errors.js';
@@ -193,15 +193,31 @@ export class RegistryClient {
    */
   async getManifest(repository: string, reference: string, what: string, options: { maxSize?: number; signal?: AbortSignal } = {}): Promise<FetchedManifest> {
     const maxSize = options.maxSize ?? MAX_MANIFEST_SIZE;
-    const res = await this.call('GET', `/v2/${repository}/manifests/${reference}`, repository, { accept: MANIFEST_ACCEPT }, options.signal, what);
-    await this.check(res, what);
-    const length = Number(res.headers['content-length']);
-    if (Number.isFinite(length) && length > maxSize) {
-      discard(res.body);
-      throw err(ErrorCode.LimitExceeded, `${what}: the manifest is ${length} bytes, more than the ${maxSize}-byte limit`, { limit: maxSize, value: length });
+    // A body cut short (reset, stall, truncation) is retried like a failed request: manifests are small.
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.call('GET', `/v2/${repository}/manifests/${reference}`, repository, { accept: MANIFEST_ACCEPT }, options.signal, what);
+      await this.check(res, what);
+      const length = Number(res.headers['content-length']);
+      if (Number.isFinite(length) && length > maxSize) {
+        discard(res.body);
+        throw err(ErrorCode.LimitExceeded, `${what}: the manifest is ${length} bytes, more than the ${maxSize}-byte limit`, { limit: maxSize, value: length });
+      }
+      try {
+        const bytes = await readLimited(res.body, maxSize, `${what}: the manifest`);
+        if (Number.isFinite(length) && bytes.length !== length) {
+          throw Object.assign(new Error(`the manifest body has ${bytes.length} bytes, Content-Length said ${length}`), { code: 'UND_ERR_SOCKET' });
+        }
+        return { bytes, contentType: header(res, 'content-type'), digestHeader: header(res, 'docker-content-digest') };
+      } catch (e) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        if (isMagikrunError(e)) throw e;
+        if (attempt < this.retry.attempts && isRetryableNetworkError(e)) {
+          await waitBeforeRetry(backoffDelay(attempt, this.retry), options.signal);
+          continue;
+        }
+        throw networkError(e, this.registry, what);
+      }
     }
-    const bytes = await readLimited(res.body, maxSize, `${what}: the manifest`);
-    return { bytes, contentType: header(res, 'content-type'), digestHeader: header(res, 'docker-content-digest') };
   }
 
   /**
@@ -223,6 +239,39 @@ export class RegistryClient {
     const length = Number(res.headers['content-length']);
     return { body: res.body, size: Number.isFinite(length) ? length : undefined };
   }
+  /**
+   * `GET /v2/<name>/blobs/<digest>` from byte `offset` on, with `Range: bytes=<offset>-` (RFC 9110
+   * §14.2) when `offset > 0`, following redirects (the Range goes along). A server may ignore the
+   * range (200: the body starts at 0) or answer another one (206 with its `Content-Range`): `start`
+   * says where the body begins, and the caller decides. A 416 (range not satisfiable) is answered by
+   * asking for the whole blob. The body is not verified here.
+   *
+   * @param offset first byte wanted (0 = the whole blob)
+   * @returns the body and the offset of its first byte
+   * @throws MagikrunError `NOT_FOUND`, `UNAUTHORIZED`, `REGISTRY` (also for a 206 without a readable `Content-Range`).
+   */
+  async getBlobFrom(repository: string, digest: string, what: string, offset: number, signal?: AbortSignal): Promise<BlobResponse & { start: number }> {
+    const path = `/v2/${repository}/blobs/${digest}`;
+    let res = await this.call('GET', path, repository, offset > 0 ? { range: `bytes=${offset}-` } : {}, signal, what);
+    if (res.statusCode === 416) {
+      await res.body.dump().catch(() => undefined);
+      res = await this.call('GET', path, repository, {}, signal, what);
+    }
+    let start = 0;
+    if (res.statusCode === 206) {
+      const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(header(res, 'content-range') ?? '');
+      if (!m) {
+        discard(res.body);
+        throw err(ErrorCode.Registry, `${what}: registry ${this.registry} answered 206 without a readable Content-Range (${header(res, 'content-range') ?? 'none'})`, { registry: this.registry, status: 206 });
+      }
+      start = Number(m[1]);
+    } else {
+      await this.check(res, what);
+    }
+    const length = Number(res.headers['content-length']);
+    return { body: res.body, size: Number.isFinite(length) ? length : undefined, start };
+  }
+
 
   /** A non-distributable layer from its descriptor's `urls`: no credentials ever, the first 200 wins. */
   private async getForeignBlob(urls: readonly string[], what: string, signal: AbortSignal | undefined): Promise<BlobResponse> {
