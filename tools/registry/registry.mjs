@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,8 @@ export async function freePort() {
 /**
  * Write the registry's YAML configuration.
  * @param {{ port: number, storageDir: string, htpasswd?: string, redirectBaseUrl?: string, schema1?: boolean,
- *           token?: { realm: string, service: string, issuer: string, rootCertBundle: string } }} o
+ *           token?: { realm: string, service: string, issuer: string, rootCertBundle: string },
+ *           tls?: { certificate: string, key: string } }} o
  */
 export function registryConfig(o) {
   const lines = [
@@ -61,6 +63,10 @@ export function registryConfig(o) {
     `  addr: 127.0.0.1:${o.port}`,
     '  secret: magikrun-test-registry',
   ];
+  if (o.tls) {
+    // Serve HTTPS with a certificate the caller made (e.g. signed by a test CA): http.tls.
+    lines.push('  tls:', `    certificate: ${JSON.stringify(o.tls.certificate)}`, `    key: ${JSON.stringify(o.tls.key)}`);
+  }
   if (o.schema1) {
     // Accept Docker schema 1 pushes (skopeo copy --format v2s1), to test that pulls refuse them.
     lines.push('compatibility:', '  schema1:', '    enabled: true');
@@ -87,17 +93,37 @@ export function registryConfig(o) {
   return lines.join('\n') + '\n';
 }
 
-/** Resolve when GET http://host/v2/ answers at all (200, or 401 when auth is on). */
-async function waitReady(host, child, logFile, timeoutMs) {
+/** GET https://host/v2/ without certificate checks (a readiness probe only; it carries nothing). */
+function probeTls(host) {
+  return new Promise((resolve, reject) => {
+    const [hostname, port] = host.split(':');
+    const req = httpsRequest({ hostname, port: Number(port), path: '/v2/', rejectUnauthorized: false, timeout: 1000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Resolve when GET http(s)://host/v2/ answers at all (200, or 401 when auth is on). */
+async function waitReady(host, child, logFile, timeoutMs, tls = false) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) break;
     try {
-      const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
-      lastError = new Error(`GET /v2/ answered ${res.status}`);
+      let status;
+      if (tls) {
+        status = await probeTls(host);
+      } else {
+        const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        status = res.status;
+      }
+      if (status === 200 || status === 401) return;
+      lastError = new Error(`GET /v2/ answered ${status}`);
     } catch (e) {
       lastError = e;
     }
@@ -117,10 +143,12 @@ async function waitReady(host, child, logFile, timeoutMs) {
  *
  * @param {{ htpasswd?: string,
  *           token?: { realm: string, service: string, issuer: string, rootCertBundle: string },
+ *           tls?: { certificate: string, key: string },
  *           redirectBaseUrl?: string, schema1?: boolean, detached?: boolean, dir?: string, readyTimeoutMs?: number }} [options]
  *   `htpasswd`: path of a bcrypt htpasswd file (basic auth); `token`: Bearer token auth settings;
  *   `schema1`: accept Docker schema 1 manifests (off in distribution 2.8 by default);
  *   `redirectBaseUrl`: answer blob GETs with a redirect to this base URL + the blob's storage path;
+ *   `tls`: serve HTTPS with this PEM certificate (chain) and key instead of plain HTTP;
  *   `detached`: let the server outlive this process (the CLI mode uses it).
  * @returns {Promise<{ host: string, port: number, pid: number, dir: string, storageDir: string,
  *                     configFile: string, logFile: string, stop(): Promise<void> }>}
@@ -137,7 +165,7 @@ export async function startRegistry(options = {}) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
-    writeFileSync(configFile, registryConfig({ port, storageDir, htpasswd: options.htpasswd, token: options.token, redirectBaseUrl: options.redirectBaseUrl, schema1: options.schema1 }));
+    writeFileSync(configFile, registryConfig({ port, storageDir, htpasswd: options.htpasswd, token: options.token, redirectBaseUrl: options.redirectBaseUrl, schema1: options.schema1, tls: options.tls }));
     const log = openSync(logFile, 'a');
     const child = spawn(REGISTRY_BIN, ['serve', configFile], {
       stdio: ['ignore', log, log],
@@ -155,7 +183,7 @@ export async function startRegistry(options = {}) {
       );
     }
     try {
-      await waitReady(host, child, logFile, options.readyTimeoutMs ?? 15_000);
+      await waitReady(host, child, logFile, options.readyTimeoutMs ?? 15_000, Boolean(options.tls));
     } catch (e) {
       lastError = e;
       child.kill('SIGKILL');
