@@ -360,7 +360,8 @@ export class RegistryClient {
       if (!location) throw err(ErrorCode.Registry, `${what}: registry ${this.registry} redirected without a Location`, { registry: this.registry });
       if (++hops > MAX_REDIRECTS) throw err(ErrorCode.Registry, `${what}: more than ${MAX_REDIRECTS} redirects`, { registry: this.registry });
       const next = new URL(location, url);
-      if (next.protocol !== 'https:' && !(next.protocol === 'http:' && (this.plainHttp || isLoopbackRegistry(next.host)))) {
+      // Plain HTTP only to loopback, or anywhere with an explicit plainHttp (not the loopback default).
+      if (next.protocol !== 'https:' && !(next.protocol === 'http:' && (this.options.plainHttp === true || isLoopbackRegistry(next.host)))) {
         throw err(ErrorCode.Registry, `${what}: registry ${this.registry} redirected to ${next.origin}, which is not HTTPS; refusing`, { registry: this.registry });
       }
       url = next;

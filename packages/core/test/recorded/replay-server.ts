@@ -21,6 +21,10 @@ export interface Reply {
   body?: string | Buffer;
   /** Send headers, then stop (the body never comes): a stalled transfer. */
   stall?: boolean;
+  /** Destroy the connection without answering: a reset. */
+  reset?: boolean;
+  /** Send only the first N bytes of the body (Content-Length stays the full length), then close. */
+  truncateAt?: number;
 }
 
 export type Handler = (req: RecordedRequest) => Reply | Promise<Reply>;
@@ -50,10 +54,19 @@ export async function startReplayServer(handler: Handler, address = '127.0.0.1')
     } catch (e) {
       reply = { status: 500, body: String(e) };
     }
+    if (reply.reset) {
+      req.socket.destroy();
+      return;
+    }
     const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body);
     res.writeHead(reply.status, { 'content-length': String(body.length), ...reply.headers });
     if (reply.stall) {
       res.flushHeaders();
+      return;
+    }
+    if (reply.truncateAt !== undefined) {
+      res.write(body.subarray(0, reply.truncateAt));
+      setTimeout(() => req.socket.destroy(), 20);
       return;
     }
     res.end(req.method === 'HEAD' ? undefined : body);
