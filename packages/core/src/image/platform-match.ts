@@ -68,19 +68,32 @@ export function isWasmPlatform(p: OciPlatform): boolean {
 }
 
 /**
- * Does the offered platform satisfy the wanted one? os and architecture must agree after
- * normalisation; a wanted variant must agree, an unspecified one accepts any. For arm, a wanted v7
- * also accepts v6 and v5 images (containerd's arm compatibility); arm64 v8 accepts v8 only.
+ * How well the offered platform satisfies the wanted one: `undefined` when it does not; 0 for the
+ * same os/architecture/variant after normalisation; larger for a less exact fit. As containerd's
+ * `platforms.Only`: a wanted `arm/v7` (what plain `arm` means) also accepts `v6` (rank 1) and `v5`
+ * (rank 2); `arm64` means `arm64/v8`, and an image that names no variant is taken as the
+ * architecture's default; a wanted platform without a variant (other than arm) accepts any variant
+ * of its architecture, preferring the default one.
  */
-export function platformMatches(wanted: OciPlatform, offered: OciPlatform): boolean {
+export function platformMatchRank(wanted: OciPlatform, offered: OciPlatform): number | undefined {
   const w = normalizePlatform(wanted);
   const o = normalizePlatform(offered);
-  if (w.os !== o.os || w.architecture !== o.architecture) return false;
-  if (wanted.variant === undefined || w.variant === o.variant) return true;
+  if (w.os !== o.os || w.architecture !== o.architecture) return undefined;
+  if (w.variant === o.variant) return 0;
   if (w.architecture === 'arm' && w.variant && o.variant) {
-    return Number(o.variant.slice(1)) <= Number(w.variant.slice(1));
+    const d = Number(w.variant.slice(1)) - Number(o.variant.slice(1));
+    return d > 0 ? d : undefined;
   }
-  return false;
+  if (wanted.variant === undefined || wanted.variant === '') return 10;
+  return undefined;
+}
+
+/**
+ * Does the offered platform satisfy the wanted one? os and architecture must agree after
+ * normalisation; see {@link platformMatchRank} for variants.
+ */
+export function platformMatches(wanted: OciPlatform, offered: OciPlatform): boolean {
+  return platformMatchRank(wanted, offered) !== undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   defaultAcceptPlatforms,
   formatPlatform,
   parsePlatform,
-  platformMatches,
+  platformMatchRank,
   type PlatformSpec,
 } from './platform-match.js';
 
@@ -64,8 +64,13 @@ export function selectManifest(index: ImageIndex, choice: PlatformChoice, contex
   const entries = candidates(index);
   const wanted = choice.platform !== undefined ? [parsePlatform(choice.platform)] : (choice.acceptPlatforms ?? defaultAcceptPlatforms()).map(parsePlatform);
   for (const want of wanted) {
-    const hit = entries.find((d) => d.platform !== undefined && platformMatches(want, d.platform));
-    if (hit) return { descriptor: hit, platform: hit.platform! };
+    // The best fit wins (arm/v7 over arm/v6 for linux/arm), the index's order breaks ties.
+    let best: { d: Descriptor; rank: number } | undefined;
+    for (const d of entries) {
+      const rank = d.platform !== undefined ? platformMatchRank(want, d.platform) : undefined;
+      if (rank !== undefined && (best === undefined || rank < best.rank)) best = { d, rank };
+    }
+    if (best) return { descriptor: best.d, platform: best.d.platform! };
   }
   const offered = offeredPlatforms(index);
   const wantedText = wanted.map(formatPlatform).join(', ');
