@@ -182,3 +182,48 @@ describe('where credentials may go', () => {
     expect(e.message).toContain('http://cdn.example');
   });
 });
+
+describe('checks before any blob is downloaded', () => {
+  let store: BlobStore;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, root, cleanup } = await tempStore());
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+  const serve = (m: Buffer, digestHeader?: string) => {
+    server.handler = (r) => {
+      if (r.url === '/v2/') return { status: 200 };
+      if (r.url.includes('/manifests/')) return { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json', ...(digestHeader ? { 'docker-content-digest': digestHeader } : {}) }, body: m };
+      return { status: 404 };
+    };
+  };
+  const blobGets = () => server.requests.filter((r) => r.url.includes('/blobs/')).length;
+
+  it('a pull by digest verifies the manifest bytes against it → DIGEST_MISMATCH, nothing fetched or stored', async () => {
+    serve(MANIFEST);
+    const wanted = `sha256:${'e'.repeat(64)}`;
+    const e = await failure(pullImage(`${server.host}/a/b@${wanted}`, store, { dockerConfig: false }));
+    expect(e.code).toBe('DIGEST_MISMATCH');
+    expect(blobGets()).toBe(0);
+    expect(await filesUnder(root, 'blobs')).toEqual([]);
+  });
+
+  it('a Docker-Content-Digest that does not match the bytes → DIGEST_MISMATCH', async () => {
+    serve(MANIFEST, `sha256:${'e'.repeat(64)}`);
+    expect((await failure(pullImage(`${server.host}/a/b:latest`, store, { dockerConfig: false }))).code).toBe('DIGEST_MISMATCH');
+    expect(blobGets()).toBe(0);
+  });
+
+  it('more layers than MAX_LAYERS, or a layer larger than allowed → LIMIT_EXCEEDED before any blob request', async () => {
+    const layers = Array.from({ length: 129 }, (_, i) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${i.toString(16).padStart(64, '0')}`, size: 1 }));
+    serve(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: CONFIG_DIGEST, size: CONFIG.length }, layers })));
+    expect((await failure(pullImage(`${server.host}/a/b:latest`, store, { dockerConfig: false }))).code).toBe('LIMIT_EXCEEDED');
+    const big = [{ ...layers[0]!, size: 600 * 1024 * 1024 }];
+    serve(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: CONFIG_DIGEST, size: CONFIG.length }, layers: big })));
+    expect((await failure(pullImage(`${server.host}/a/b:latest`, store, { dockerConfig: false }))).code).toBe('LIMIT_EXCEEDED');
+    expect(blobGets()).toBe(0);
+  });
+});

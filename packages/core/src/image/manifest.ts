@@ -54,6 +54,12 @@ export interface ImageIndex {
 /** A parsed document. */
 export type ManifestDocument = { kind: 'manifest'; manifest: ImageManifest } | { kind: 'index'; index: ImageIndex };
 
+/**
+ * Most entries an index may list: 1024. Real multi-platform indexes list a few dozen (platforms plus
+ * attestations); a larger one is refused before any entry is examined.
+ */
+export const MAX_INDEX_ENTRIES = 1024;
+
 function bad(context: string, why: string): never {
   throw err(ErrorCode.InvalidArgument, `${context}: ${why}`, { context });
 }
@@ -122,7 +128,8 @@ const SCHEMA1_HELP =
  * @param contentType the media type announced for it, if any.
  * @throws MagikrunError `UNSUPPORTED` for Docker schema 1 or an unknown manifest media type;
  *   `INVALID_ARGUMENT` for malformed JSON, a wrong schemaVersion, a shape that contradicts the
- *   media type, a bad descriptor; `REGISTRY` when the document's mediaType and the announced one differ.
+ *   media type, a bad descriptor; `REGISTRY` when the document's mediaType and the announced one differ;
+ *   `LIMIT_EXCEEDED` for an index with more than {@link MAX_INDEX_ENTRIES} entries.
  */
 export function parseManifestDocument(bytes: Uint8Array, contentType: string | undefined, context: string): ManifestDocument {
   let doc: unknown;
@@ -159,6 +166,9 @@ export function parseManifestDocument(bytes: Uint8Array, contentType: string | u
   if (INDEX_MEDIA_TYPES.has(mediaType)) {
     if (!Array.isArray(doc.manifests)) bad(context, `a ${mediaType} must have a "manifests" array`);
     if (doc.config !== undefined || doc.layers !== undefined) bad(context, `a ${mediaType} must not have "config" or "layers" (it looks like a manifest)`);
+    if (doc.manifests.length > MAX_INDEX_ENTRIES) {
+      throw err(ErrorCode.LimitExceeded, `${context}: the index lists ${doc.manifests.length} manifests, more than the limit of ${MAX_INDEX_ENTRIES}`, { context, limit: MAX_INDEX_ENTRIES, value: doc.manifests.length });
+    }
     const manifests = doc.manifests.map((m, i) => parseDescriptor(m, `${context}: manifests[${i}]`));
     const index: ImageIndex = { schemaVersion: 2, mediaType, manifests };
     const annotations = stringMap(doc.annotations, context, 'annotations');
