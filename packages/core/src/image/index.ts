@@ -27,8 +27,24 @@ export { selectManifest, offeredPlatforms, type PlatformChoice } from './select-
 export { parseManifestDocument, parseDescriptor, type Descriptor, type ImageManifest, type ImageIndex, type ManifestDocument } from './manifest.js';
 export { parseImageConfig, type ImageConfig, type ImageRunConfig } from './image-config.js';
 export { parseAuthChallenges, findChallenge, type AuthChallenge } from './auth-challenge.js';
-export { RegistryClient, MAX_REDIRECTS, type RegistryClientOptions, type FetchedManifest, type BlobResponse } from './registry-client.js';
-export { pullScope, type RegistryCredentials } from './registry-auth.js';
+export {
+  RegistryClient,
+  MAX_REDIRECTS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type RegistryClientOptions,
+  type RegistryAccessOptions,
+  type FetchedManifest,
+  type BlobResponse,
+} from './registry-client.js';
+export { pullScope, type RegistryCredentials, type CredentialSource } from './registry-auth.js';
+export { SYSTEM_CA_BUNDLE_PATHS, systemCaBundle, type RegistryTlsOptions } from './tls.js';
+export { DEFAULT_RETRY, type RetryOptions } from './retry.js';
+export { dockerConfigCredentials } from './credentials/resolve-credentials.js';
+export { runCredentialHelper, CREDENTIAL_HELPER_TIMEOUT_MS, type HelperCredentials } from './credentials/credential-helper.js';
+export { isNonDistributable } from './non-distributable.js';
+export { MAX_INDEX_ENTRIES } from './manifest.js';
+export { platformMatchRank } from './platform-match.js';
 export { LocalImageIndex, type ImageIndexEntry } from './local-index.js';
 export { pullImage } from './pull.js';
 export { loadImage } from './load-image.js';
