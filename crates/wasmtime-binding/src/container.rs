@@ -2,6 +2,7 @@
 
 use crate::error::{fail, BResult, Code};
 use crate::exit::BindingExitStatus;
+use crate::interrupt::{InterruptFlag, InterruptState};
 use crate::limits::Limiter;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,8 @@ pub struct HostState {
     pub limiter: Limiter,
     /// Counts this store among the engine's live stores until the store is dropped.
     pub _live: LiveStore,
+    /// Kill and deadline, checked at every host call boundary (see `interrupt.rs`).
+    pub interrupt: InterruptState,
 }
 
 /// A count of live stores, for `BindingEngine.stats` (proof that delete frees everything).
@@ -38,6 +41,8 @@ impl Drop for LiveStore {
 /// A compiled, linked module and its store, ready for `_start`.
 pub struct Prepared {
     pub store: Store<HostState>,
+    /// The store's interrupt flag, raised by `terminate`.
+    pub flag: InterruptFlag,
     pub pre: InstancePre<HostState>,
     pub fuel_limit: Option<u64>,
     pub wall_clock: Option<Duration>,
@@ -64,6 +69,9 @@ impl Phase {
 
 pub struct Container {
     pub phase: Mutex<Phase>,
+    /// Raised with a termination request, so that the store's call hook ends the module at its next
+    /// host call boundary.
+    flag: InterruptFlag,
     /// A termination request: the exit status to report when the run is cut short.
     pub term_tx: watch::Sender<Option<BindingExitStatus>>,
     pub exit_tx: watch::Sender<Option<BindingExitStatus>>,
@@ -75,6 +83,7 @@ impl Container {
     /// outlive the container until their last bytes are read.)
     pub fn new(prepared: Prepared, stdin: Option<DuplexStream>) -> Self {
         Self {
+            flag: prepared.flag.clone(),
             phase: Mutex::new(Phase::Created(prepared)),
             term_tx: watch::channel(None).0,
             exit_tx: watch::channel(None).0,
@@ -126,6 +135,7 @@ impl Container {
                 self.publish(status);
             }
             Phase::Running => {
+                self.flag.raise();
                 self.term_tx.send_if_modified(|slot| {
                     if slot.is_none() {
                         *slot = Some(status);

@@ -5,6 +5,7 @@ use crate::cache::{self, CacheOutcome, ModuleCache};
 use crate::container::{Container, HostState, LiveStore, Prepared};
 use crate::error::{fail, BResult, BindingError, Code};
 use crate::exit::{BindingExitStatus, CODE_TRAP};
+use crate::interrupt::{self, InterruptFlag, InterruptState};
 use crate::limits::{self, Limiter, SandboxLimits};
 use crate::module_check;
 use crate::proc_exit;
@@ -146,12 +147,20 @@ impl Inner {
         }
         let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
 
-        let mut store = Store::new(&self.engine, HostState { wasi: b.build_p1(), limiter: Limiter::new(&limits), _live: LiveStore::new(&self.live_stores) });
+        let flag = InterruptFlag::default();
+        let host = HostState {
+            wasi: b.build_p1(),
+            limiter: Limiter::new(&limits),
+            _live: LiveStore::new(&self.live_stores),
+            interrupt: InterruptState { flag: flag.clone(), deadline: None },
+        };
+        let mut store = Store::new(&self.engine, host);
         store.limiter(|s| &mut s.limiter);
+        interrupt::install(&mut store);
         let internal = |e: wasmtime::Error| BindingError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
         store.set_fuel(fuel_limit.unwrap_or(u64::MAX)).map_err(internal)?;
         store.fuel_async_yield_interval(Some(YIELD_INTERVAL)).map_err(internal)?;
-        Ok((Prepared { store, pre, fuel_limit, wall_clock }, ends, outcome))
+        Ok((Prepared { store, flag, pre, fuel_limit, wall_clock }, ends, outcome))
     }
 }
 

@@ -11,6 +11,7 @@ mod container;
 mod engine;
 mod error;
 mod exit;
+mod interrupt;
 mod limits;
 mod module_check;
 mod options;

@@ -27,9 +27,9 @@ afterAll(async () => {
 });
 
 /** Start `program` and let it reach its blocking point; it must still be running. */
-async function running(program: Program, options?: WasmtimeCreateOptions): Promise<string> {
+async function running(program: Program, options?: WasmtimeCreateOptions, args: string[] = []): Promise<string> {
   const id = `kill-${process.pid}-${++n}`;
-  await rt.create(id, await programBundle(program, dir), options);
+  await rt.create(id, await programBundle(program, dir, { args }), options);
   await rt.start(id);
   await delay(300); // give it time to block; not an assertion
   expect((await rt.state(id)).status).toBe('running');
@@ -65,6 +65,23 @@ describe('kill', () => {
     await rt.kill(id, 'SIGINT');
     expect(await rt.wait(id)).toMatchObject({ code: 130, reason: 'signaled', signal: 'SIGINT' });
   });
+
+  // Each host call does much work for little fuel, so fuel yields alone come minutes apart: the kill
+  // must be seen at the next host call boundary.
+  for (const mode of ['random', 'write'] as const) {
+    it(`ends a module looping over costly host calls (${mode === 'random' ? 'random_get' : 'fd_write to a discarded stdout'}), fuel disabled`, async () => {
+      const id = await running('host-loop', { limits: { fuel: false } }, [mode]);
+      await rt.kill(id, 'SIGKILL');
+      expect(await rt.wait(id)).toMatchObject({ code: 137, reason: 'killed' });
+    }, 30_000);
+  }
+
+  it('the wall-clock limit also ends a module looping over costly host calls', async () => {
+    const id = `kill-${process.pid}-${++n}`;
+    await rt.create(id, await programBundle('host-loop', dir, { args: ['random'] }), { limits: { fuel: false, wallClockMs: 500 } });
+    await rt.start(id);
+    expect(await rt.wait(id)).toMatchObject({ code: 124, reason: 'timed-out' });
+  }, 30_000);
 
   it('ignores SIGWINCH/SIGCHLD, refuses SIGSTOP as UNSUPPORTED, and stop() ends it', async () => {
     const id = await running('sleep');

@@ -41,6 +41,7 @@ export interface WasmSandboxLimits {
   /**
    * Fuel: roughly the number of wasm instructions the module may execute; out of fuel ends it with
    * reason `fuel-exhausted`. `false` disables the limit (the module still yields so that kill works).
+   * A host call costs little fuel however much work it does: bound time with `wallClockMs`.
    * @default DEFAULT_WASM_FUEL (1e9)
    */
   fuel?: number | false;

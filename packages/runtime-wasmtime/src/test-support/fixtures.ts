@@ -34,7 +34,8 @@ export type Program =
   | 'recurse'
   | 'bigmem'
   | 'memory64'
-  | 'shared-memory';
+  | 'shared-memory'
+  | 'host-loop';
 
 /** Absolute path of a compiled program. */
 export function programPath(name: Program): string {
