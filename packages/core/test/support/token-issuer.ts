@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface TokenRequest {
+  /** GET (distribution token spec) or POST (OAuth2, `grant_type=refresh_token`) */
+  method?: string;
   account: string | undefined;
   /** true when Basic credentials were sent and valid */
   authenticated: boolean;
@@ -33,6 +35,8 @@ export interface TokenIssuer {
 export interface TokenIssuerOptions {
   /** user → password */
   users: Record<string, string>;
+  /** OAuth2 refresh tokens (Docker's identity tokens) → account, for `POST /token grant_type=refresh_token`. */
+  refreshTokens?: Record<string, string>;
   /** Which actions an account (undefined: anonymous) gets on a repository. */
   grant(account: string | undefined, repository: string, requested: string[]): string[];
 }
@@ -62,15 +66,35 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
   const issuer = 'magikrun-test-issuer';
   const requests: TokenRequest[] = [];
 
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== '/token') {
       res.writeHead(404).end();
       return;
     }
-    const user = basicUser(req, options.users);
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
-    requests.push({ account: user ?? undefined, authenticated: typeof user === 'string', scopes, service: url.searchParams.get('service') });
+    let user: string | undefined | null;
+    let scopes: string[];
+    let service: string | null;
+    if (req.method === 'POST') {
+      // OAuth2 refresh-token grant (distribution docs "OAuth2 Token Authentication").
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const account = form.get('grant_type') === 'refresh_token' ? options.refreshTokens?.[form.get('refresh_token') ?? ''] : undefined;
+      user = account ?? null;
+      scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+      service = form.get('service');
+      requests.push({ method: 'POST', account: account, authenticated: account !== undefined, scopes, service });
+      if (user === null) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant', error_description: 'unknown refresh token' }));
+        return;
+      }
+    } else {
+      user = basicUser(req, options.users);
+      scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+      service = url.searchParams.get('service');
+      requests.push({ method: 'GET', account: user ?? undefined, authenticated: typeof user === 'string', scopes, service });
+    }
     if (user === null) {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
       return;
