@@ -15,7 +15,8 @@
 //!   bytes handed to `Module::deserialize` (no second read: no time-of-check/time-of-use gap).
 //!
 //! An entry that fails any check is deleted and the module compiled again. Writes are atomic: a temp
-//! file in the same directory (`O_EXCL`, 0600), fsync, `renameat`, fsync of the directory. Concurrent
+//! file in the same directory (`O_EXCL`, 0600), fsync, `renameat`, fsync of the directory; temp files
+//! of writers that died mid-write are removed when a cache is opened. Concurrent
 //! lookups of one entry within this process wait for the first (one compile); across processes, the
 //! atomic rename makes concurrent writers safe (the last complete entry wins).
 //!
@@ -175,7 +176,27 @@ impl ModuleCache {
         if meta.mode() & 0o022 != 0 {
             return fail(Code::InvalidArgument, format!("cache directory {show} is group- or world-writable; run `chmod 700 {show}` or use another cacheDir"));
         }
-        Ok(Self { dir: dir.to_path_buf(), handle, engine_hash: engine_hash_bytes(engine), locks: Mutex::new(HashMap::new()) })
+        let cache = Self { dir: dir.to_path_buf(), handle, engine_hash: engine_hash_bytes(engine), locks: Mutex::new(HashMap::new()) };
+        cache.remove_orphaned_temp_files();
+        Ok(cache)
+    }
+
+    /// Remove the temp files of writers that died mid-write: `.tmp-<pid>-<n>.cwasm` whose process no
+    /// longer exists. (A live process's temp file may be a write in progress; it is left alone.)
+    fn remove_orphaned_temp_files(&self) {
+        let Ok(entries) = fs::read_dir(format!("/proc/self/fd/{}", self.handle.as_raw_fd())) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some(pid) = name.strip_prefix(".tmp-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<libc::pid_t>().ok()) else {
+                continue;
+            };
+            // SAFETY: kill with signal 0 only checks whether the process exists.
+            let gone = pid > 0 && unsafe { libc::kill(pid, 0) } != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if gone && name.ends_with(".cwasm") {
+                let _ = unlink_at(&self.handle, name);
+            }
+        }
     }
 
     fn entry_name(&self, module_hex: &str) -> String {

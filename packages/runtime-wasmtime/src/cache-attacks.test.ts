@@ -9,7 +9,7 @@
  * - concurrent writers of one entry leave one valid entry and no temp files.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, copyFile, lstat, mkdir, readdir, rename, symlink } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, readdir, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expectCode } from '@magikrun/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,16 @@ describe('cache entries', () => {
 });
 
 describe('cache directories', () => {
+  it('temp files of writers that died mid-write are removed on open; those of live processes are kept', async () => {
+    const cacheDir = path.join(dir, 'orphans');
+    await mkdir(cacheDir, { mode: 0o700 });
+    // Linux pids are at most 4194304 (2^22): this writer cannot be alive.
+    await writeFile(path.join(cacheDir, '.tmp-4194305-0.cwasm'), 'half an entry');
+    await writeFile(path.join(cacheDir, `.tmp-${process.pid}-99.cwasm`), 'a write in progress');
+    new WasmtimeRuntime({ cacheDir });
+    expect(await readdir(cacheDir)).toEqual([`.tmp-${process.pid}-99.cwasm`]);
+  });
+
   it('a cache directory that is a symlink is refused', async () => {
     const real = path.join(dir, 'real-cache');
     await mkdir(real, { mode: 0o700 });
