@@ -5,7 +5,7 @@
  * @module image-source
  */
 import { BlobStore, err, ErrorCode, hostLinuxPlatform, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
-import type { OciPlatform, PulledImage } from '@magikrun/core';
+import type { OciPlatform, PulledImage, RegistryAccessOptions } from '@magikrun/core';
 import { join } from 'node:path';
 import { RuntimeRegistry } from '@magikrun/registry';
 import { PullProgressDisplay } from './progress.js';
@@ -53,6 +53,8 @@ export interface ResolveOptions {
   /** `missing` (default): use the local copy if there is one; `always`: pull; `never`: local only. */
   pull: 'missing' | 'always' | 'never';
   quiet: boolean;
+  /** Registry credentials, TLS, timeouts (the registry flags). */
+  access?: RegistryAccessOptions;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function resolveImage(ctx: CliContext, registry: RuntimeRegistry | 
   const display = options.quiet ? undefined : new PullProgressDisplay(process.stderr, reference);
   try {
     const image = await pullImage(reference, ctx.store, {
+      ...options.access,
       platform: options.platform,
       acceptPlatforms: registry ? runnablePlatforms(registry) : undefined,
       onProgress: display ? (p) => display.update(p) : undefined,

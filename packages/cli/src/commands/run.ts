@@ -11,10 +11,11 @@ import { BundleBuilder, err, ErrorCode, parseSignal } from '@magikrun/core';
 import type { Bundle, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
 import { limitsFromFlags } from '../limits.js';
 import { parseEnv, parseVolume } from '../options.js';
+import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, openRegistry, resolveImage } from '../image-source.js';
 import type { GlobalOptions } from '../program.js';
 
-interface RunOptions {
+interface RunOptions extends RegistryFlags {
   runtime?: string;
   platform?: string;
   env: string[];
@@ -34,7 +35,7 @@ interface RunOptions {
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 export function registerRun(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const command = program
     .command('run')
     .description('run an image and exit with its exit code')
     .argument('<image>', 'image reference (registry/repo:tag, @sha256:…, or oci:DIR[:TAG] for an OCI layout)')
@@ -52,7 +53,8 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
     .option('--fuel <n|unlimited>', 'wasm: fuel (about one unit per instruction); default 1e9')
     .option('--memory <size>', 'wasm: linear memory limit, e.g. 64mb; default 256mb')
     .option('--timeout <duration>', 'wall-clock limit from start, e.g. 30s; default none')
-    .option('--allow-above-default', 'let --fuel/--memory exceed their defaults')
+    .option('--allow-above-default', 'let --fuel/--memory exceed their defaults');
+  addRegistryFlags(command)
     .passThroughOptions()
     .action(async (image: string, args: string[], opts: RunOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
@@ -62,9 +64,10 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
 
 async function run(reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
   const limits = limitsFromFlags(opts);
+  const access = registryAccessFrom(opts);
   const ctx = await openContext(globals.root);
   const registry = await openRegistry(ctx);
-  const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true });
+  const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true, access });
 
   const id = opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`;
   const bundle = await new BundleBuilder({ root: ctx.root })

@@ -1,11 +1,8 @@
 /**
- * A throw-away certificate authority made with openssl, and a server certificate it signs for
- * 127.0.0.1 / localhost (subjectAltName), for TLS tests against docker-registry.
+ * The test CA of tools/registry/test-ca.mjs (openssl; a server certificate for 127.0.0.1), typed.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// @ts-expect-error -- plain ESM tooling without type declarations
+import { makeTestCa as make } from '../../../../tools/registry/test-ca.mjs';
 
 export interface TestCa {
   dir: string;
@@ -18,20 +15,4 @@ export interface TestCa {
   remove(): void;
 }
 
-export function makeTestCa(): TestCa {
-  const dir = mkdtempSync(join(tmpdir(), 'magikrun-test-ca-'));
-  const f = (n: string) => join(dir, n);
-  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=magikrun test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
-  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '1', '-extfile', f('ext.cnf')]);
-  return {
-    dir,
-    caFile: f('ca.pem'),
-    caPem: readFileSync(f('ca.pem'), 'utf8'),
-    certFile: f('server.pem'),
-    keyFile: f('server.key'),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
+export const makeTestCa = make as () => TestCa;
