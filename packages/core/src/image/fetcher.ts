@@ -29,4 +29,9 @@ export interface ImageFetcher {
   manifest(descriptor: Descriptor, maxSize: number, signal: AbortSignal): Promise<Buffer>;
   /** Open a blob as a byte stream. The consumer must read it to the end or destroy it. */
   blob(descriptor: Descriptor, signal: AbortSignal): Promise<AsyncIterable<Uint8Array> & { destroy?(error?: Error): void }>;
+  /**
+   * Open a blob from byte `offset` on (resuming a download). `start` is where the returned body
+   * really begins: 0 when the source ignored the offset. Without it, downloads restart from 0.
+   */
+  blobAt?(descriptor: Descriptor, offset: number, signal: AbortSignal): Promise<{ body: AsyncIterable<Uint8Array> & { destroy?(error?: Error): void }; start: number }>;
 }

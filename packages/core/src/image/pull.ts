@@ -5,8 +5,8 @@
  * (MAX_MANIFEST_SIZE) and digest (the pinned digest, the layout's descriptor, or Docker-Content-Digest);
  * media type and shape; platform choice from an index; the child manifest's digest and size; layer
  * count (MAX_LAYERS), each layer's size (MAX_LAYER_SIZE) and their sum (MAX_ROOTFS_SIZE); the config's
- * size and digest; then every layer streamed into the store, which commits it only if it hashes to its
- * digest. The index entry `<root>/images/…` is written last, so a failed pull leaves no entry and no
+ * size and digest; then the layers, `concurrency` at a time, each streamed into the store resumably
+ * (image/fetch-blobs.ts), which commits it only if it hashes to its digest. The index entry `<root>/images/…` is written last, so a failed pull leaves no entry and no
  * unverified blob (verified blobs may stay, as containerd keeps them).
  *
  * @module image/pull
@@ -17,6 +17,7 @@ import type { OciPlatform } from '../platform/types.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { sha256Digest } from '../storage/digest.js';
 import type { ImageFetcher } from './fetcher.js';
+import { checkConcurrency, fetchBlobs, OverallProgress, type FetchBlobsOptions } from './fetch-blobs.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';
 import { LayoutFetcher } from './layout-fetcher.js';
 import { LocalImageIndex } from './local-index.js';
@@ -178,7 +179,14 @@ async function pullInner(
   checkDistributable(manifest, options.allowNonDistributable === true, label);
 
   // 4. The config: small, read whole, verified, parsed.
-  const config = await fetchConfig(fetcher, store, manifest.config, limits, signal, label, progress);
+  const blobOptions: FetchBlobsOptions = {
+    signal,
+    progress,
+    concurrency: checkConcurrency(options.concurrency),
+    overall: new OverallProgress(manifestDigest, [manifest.config, ...manifest.layers], progress),
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+  };
+  const config = await fetchConfig(fetcher, store, manifest.config, limits, label, blobOptions);
   if (options.platform !== undefined && chosen === undefined && config.platform.os !== '') {
     const want = parsePlatform(options.platform);
     if (!platformMatches(want, config.platform)) {
@@ -191,7 +199,10 @@ async function pullInner(
   }
 
   // 5. Layers, streamed into the store (verified there before they become visible).
-  for (const layer of manifest.layers) await fetchLayer(fetcher, store, layer, limits, signal, progress);
+  // Parallel (`concurrency`), resumable, skipping stored blobs; see fetch-blobs.ts.
+  const layerJobs = manifest.layers.map((descriptor) => ({ kind: 'layer' as const, descriptor, maxSize: limits.maxLayerSize }));
+  await fetchBlobs(fetcher, store, layerJobs, blobOptions);
+  blobOptions.overall.finish();
 
   // 6. Manifests (already verified) into the store, then the index entry.
   for (const p of pending) await store.put(p.digest, p.bytes, { signal });
@@ -225,61 +236,11 @@ async function fetchConfig(
   store: BlobStore,
   d: Descriptor,
   limits: Limits,
-  signal: AbortSignal,
   label: string,
-  progress: (p: PullProgress) => void,
+  blobOptions: FetchBlobsOptions,
 ): Promise<ImageConfig> {
-  let bytes: Buffer;
-  let cached = false;
-  if (await store.has(d.digest)) {
-    bytes = await store.get(d.digest, { maxSize: Math.min(limits.maxManifestSize, store.maxBlobSize) });
-    cached = true;
-  } else {
-    const stream = await fetcher.blob(d, signal);
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const c of stream) {
-      n += c.length;
-      if (n > d.size) {
-        // leaving the loop destroys the stream
-        throw err(ErrorCode.DigestMismatch, `config ${d.digest} of ${label} is longer than the ${d.size} bytes its descriptor says`, { digest: d.digest });
-      }
-      chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-    }
-    bytes = Buffer.concat(chunks, n);
-    verifyBytes(bytes, d.digest, d.size, `config ${d.digest} of ${label}`, 'the manifest');
-  }
-  if (bytes.length !== d.size) {
-    throw err(ErrorCode.InvalidArgument, `config ${d.digest} of ${label} is stored with ${bytes.length} bytes, but the manifest says ${d.size}`, { digest: d.digest });
-  }
-  const config = parseImageConfig(bytes, d.mediaType, `config of ${label}`);
-  if (!cached) await store.put(d.digest, bytes, { signal });
-  progress({ kind: 'config', digest: d.digest, completed: d.size, total: d.size, cached, done: true });
-  return config;
-}
-
-async function fetchLayer(
-  fetcher: ImageFetcher,
-  store: BlobStore,
-  d: Descriptor,
-  limits: Limits,
-  signal: AbortSignal,
-  progress: (p: PullProgress) => void,
-): Promise<void> {
-  if (await store.has(d.digest)) {
-    const info = await store.stat(d.digest);
-    if (info.size !== d.size) {
-      throw err(ErrorCode.InvalidArgument, `layer ${d.digest} is stored with ${info.size} bytes, but the manifest says ${d.size}; the manifest is wrong`, { digest: d.digest });
-    }
-    progress({ kind: 'layer', digest: d.digest, completed: d.size, total: d.size, cached: true, done: true });
-    return;
-  }
-  const body = await fetcher.blob(d, signal);
-  await store.putStream(d.digest, body, {
-    size: d.size,
-    maxSize: Math.min(limits.maxLayerSize, store.maxBlobSize),
-    signal,
-    onProgress: (completed) => progress({ kind: 'layer', digest: d.digest, completed, total: d.size, cached: false, done: false }),
-  });
-  progress({ kind: 'layer', digest: d.digest, completed: d.size, total: d.size, cached: false, done: true });
+  // Verified against its digest and size on the way in (or already stored with that size).
+  await fetchBlobs(fetcher, store, [{ kind: 'config', descriptor: d, maxSize: limits.maxManifestSize }], blobOptions);
+  const bytes = await store.get(d.digest, { maxSize: Math.min(limits.maxManifestSize, store.maxBlobSize) });
+  return parseImageConfig(bytes, d.mediaType, `config of ${label}`);
 }

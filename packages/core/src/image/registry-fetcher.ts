@@ -42,4 +42,11 @@ export class RegistryFetcher implements ImageFetcher {
     const b = await this.client.getBlob(this.ref.repository, d.digest, `blob ${d.digest} of ${this.label}`, signal, d.urls);
     return b.body;
   }
+
+  async blobAt(d: Descriptor, offset: number, signal: AbortSignal) {
+    // A non-distributable layer (foreign urls) is fetched whole, through getBlob.
+    if (d.urls && d.urls.length > 0) return { body: await this.blob(d, signal), start: 0 };
+    const b = await this.client.getBlobFrom(this.ref.repository, d.digest, `blob ${d.digest} of ${this.label}`, offset, signal);
+    return { body: b.body, start: b.start };
+  }
 }

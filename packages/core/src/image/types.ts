@@ -10,10 +10,15 @@ import type { ImageManifest } from './manifest.js';
 import type { RegistryAccessOptions } from './registry-client.js';
 import type { PlatformChoice } from './select-manifest.js';
 
-/** Progress of one blob of a pull. */
+/**
+ * Progress of a pull: one blob (`index`, `manifest`, `config`, `layer`), or the whole image
+ * (`overall`: its `digest` is the image manifest's, `completed`/`total` are the bytes of config and
+ * layers together, a resumed or cached blob counting as received; `cached` is true when every blob
+ * was already stored).
+ */
 export interface PullProgress {
-  /** What the blob is. */
-  kind: 'index' | 'manifest' | 'config' | 'layer';
+  /** What the event is about. */
+  kind: 'index' | 'manifest' | 'config' | 'layer' | 'overall';
   digest: string;
   /** Bytes received so far. */
   completed: number;
@@ -21,7 +26,7 @@ export interface PullProgress {
   total: number;
   /** True when the blob was already in the store and nothing was downloaded. */
   cached: boolean;
-  /** True on the last event of this blob. */
+  /** True on the last event of this blob (of the pull, for `overall`). */
   done: boolean;
 }
 
@@ -37,8 +42,13 @@ export interface PullOptions extends PlatformChoice, RegistryAccessOptions {
   timeoutMs?: number;
   /** Size and count limits (MAX_LAYERS, MAX_LAYER_SIZE, MAX_ROOTFS_SIZE, MAX_MANIFEST_SIZE). */
   limits?: LimitOverrides;
-  /** Called as blobs arrive. */
+  /** Called as blobs arrive: per blob, and `kind: 'overall'` for the image's total. */
   onProgress?: (progress: PullProgress) => void;
+  /**
+   * Blobs (config and layers) downloaded at once, 1 to 16.
+   * @default 3 (containerd's default of concurrent layer downloads)
+   */
+  concurrency?: number;
   /** Directory against which a relative `oci:DIR` is resolved. @default process.cwd() */
   cwd?: string;
 }
