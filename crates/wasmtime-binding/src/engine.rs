@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use wasmtime::{Config, Engine, ExternType, Linker, Store};
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiView};
 
 /// Bytes handed to JavaScript per `read`.
 const READ_CHUNK: usize = 64 * 1024;
@@ -147,9 +147,13 @@ impl Inner {
         }
         let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
 
+        let mut wasi = b.build_p1();
+        // Every open file is a file descriptor of this process: cap what one module may hold, so that
+        // it cannot exhaust them for the others (an open beyond the cap fails in the module).
+        WasiView::ctx(&mut wasi).table.set_max_capacity(o.open_files as usize);
         let flag = InterruptFlag::default();
         let host = HostState {
-            wasi: b.build_p1(),
+            wasi,
             limiter: Limiter::new(&limits),
             _live: LiveStore::new(&self.live_stores),
             interrupt: InterruptState { flag: flag.clone(), deadline: None },

@@ -1,6 +1,7 @@
 //! How a run ended, as the TypeScript layer's `ExitStatus` (see core `runtime/types.ts`).
 
 use crate::limits::Limiter;
+use wasmtime::component::ResourceTableError;
 use wasmtime::Trap;
 use wasmtime_wasi::I32Exit;
 
@@ -29,7 +30,7 @@ impl BindingExitStatus {
 
 /// Classify the result of instantiating and running `_start`. Never reports code 0 unless the
 /// module returned from `_start` or called `proc_exit(0)`.
-pub fn classify(result: wasmtime::Result<()>, limiter: &Limiter, fuel_limit: Option<u64>) -> BindingExitStatus {
+pub fn classify(result: wasmtime::Result<()>, limiter: &Limiter, fuel_limit: Option<u64>, open_files: Option<usize>) -> BindingExitStatus {
     let e = match result {
         Ok(()) => return BindingExitStatus::new("exited", 0, None),
         Err(e) => e,
@@ -45,6 +46,14 @@ pub fn classify(result: wasmtime::Result<()>, limiter: &Limiter, fuel_limit: Opt
             None => "the module used all of its fuel".to_string(),
         };
         return BindingExitStatus::new("fuel-exhausted", CODE_TRAP, Some(msg));
+    }
+    let table_full = e.chain().any(|c| matches!(c.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full)));
+    if table_full {
+        let msg = match open_files {
+            Some(n) => format!("the module holds more than openFiles = {n} WASI handles (open files, directories, streams) at once; raise openFiles or close what it does not need"),
+            None => "the module holds more WASI handles than allowed".to_string(),
+        };
+        return BindingExitStatus::new("trapped", CODE_TRAP, Some(msg));
     }
     let what = describe(&e, trap);
     if let Some(refusal) = limiter.refusal() {

@@ -59,6 +59,8 @@ pub struct BindingCreateOptions {
     pub instances: u32,
     pub tables: u32,
     pub memories: u32,
+    /// Most WASI handles held at once (open files and directories, streams, poll subscriptions).
+    pub open_files: u32,
 }
 
 /// Internal: what `create` returns.

@@ -9,6 +9,7 @@
 use crate::container::{Container, Prepared};
 use crate::exit::{classify, BindingExitStatus, CODE_TIMEOUT};
 use crate::interrupt::Interrupted;
+use wasmtime_wasi::WasiView;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ pub const YIELD_INTERVAL: u64 = 100_000;
 
 pub async fn run(container: Arc<Container>, prepared: Prepared) {
     let Prepared { mut store, flag: _, pre, fuel_limit, wall_clock } = prepared;
+    let open_files = WasiView::ctx(&mut store.data_mut().wasi).table.max_capacity();
     store.data_mut().interrupt.deadline = wall_clock.map(|d| Instant::now() + d);
     let mut term_rx = container.term_tx.subscribe();
     let outcome: Result<wasmtime::Result<()>, BindingExitStatus> = {
@@ -50,7 +52,7 @@ pub async fn run(container: Arc<Container>, prepared: Prepared) {
             Some(t) => t,
             None => timed_out(wall_clock),
         },
-        Ok(result) => classify(result, &store.data().limiter, fuel_limit),
+        Ok(result) => classify(result, &store.data().limiter, fuel_limit, Some(open_files)),
         Err(status) => status,
     };
     // Free the instance, its memory and the module's ends of the pipes (readers then see EOF)

@@ -135,6 +135,7 @@ describe('cache entries', () => {
           instances: 1,
           tables: 1,
           memories: 1,
+          openFiles: 1024,
         }),
       ),
     );

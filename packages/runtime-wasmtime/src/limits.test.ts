@@ -60,6 +60,29 @@ describe('limits while running', () => {
     expect(stdout).toBe('about to trap\n');
   });
 
+  it('open handles are capped per container (openFiles, default 1024): a module cannot exhaust the host process\'s file descriptors', async () => {
+    const data = path.join(dir, 'open-many');
+    await mkdir(data, { recursive: true });
+    await writeFile(path.join(data, 'f'), 'x');
+    const preopens = [{ hostPath: data, guestPath: '/d', readonly: true }];
+    const lastCount = (out: string): number => Math.max(...[...out.matchAll(/^opened (\d+)$/gm)].map((m) => Number(m[1])));
+    for (const [limit, options] of [
+      [1024, {}],
+      [64, { limits: { openFiles: 64 } }],
+    ] as const) {
+      const c = id();
+      await rt.create(c, await programBundle('open-many', dir, { args: ['/d/f'], preopens }), { ...options, stdio: { stdout: 'pipe' } });
+      const out = text(rt.streams(c).stdout);
+      await rt.start(c);
+      const status = await rt.wait(c);
+      expect(status).toMatchObject({ code: 134, reason: 'trapped' });
+      expect(status.message).toMatch(new RegExp(`more than openFiles = ${limit} WASI handles`));
+      const opened = lastCount(await out);
+      expect(opened).toBeGreaterThanOrEqual(limit - 64);
+      expect(opened).toBeLessThan(limit);
+    }
+  });
+
   it('a stack overflow is trapped, 134, with the trap message (once)', async () => {
     const { status } = await run('recurse');
     expect(status).toMatchObject({ code: 134, reason: 'trapped' });

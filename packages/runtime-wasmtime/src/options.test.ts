@@ -12,6 +12,7 @@ describe('resolveLimits', () => {
       instances: 1,
       tables: 1,
       memories: 1,
+      openFiles: 1024,
       maxModuleSize: MAX_WASM_MODULE_SIZE,
     });
   });

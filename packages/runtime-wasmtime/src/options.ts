@@ -31,6 +31,14 @@ export const DEFAULT_WASM_INSTANCES = 1;
 export const DEFAULT_WASM_TABLES = 1;
 /** Default most linear memories per container: 1. */
 export const DEFAULT_WASM_MEMORIES = 1;
+/**
+ * Default most WASI handles a container holds at once (open files and directories, stdio streams, poll
+ * subscriptions): 1024, the usual per-process file limit. Each open file is a host file descriptor of
+ * this process, so without a cap one module could exhaust them for every other container and the host.
+ */
+export const DEFAULT_WASM_OPEN_FILES = 1024;
+/** Hard ceiling of {@link WasmSandboxLimits.openFiles}: 1 000 000 (wasmtime's own table limit). */
+export const MAX_WASM_OPEN_FILES = 1_000_000;
 /** Default largest wasm stack, in bytes: 512 KiB (wasmtime's default). */
 export const DEFAULT_WASM_STACK_SIZE = 512 * KiB;
 /** Hard ceiling of the wasm stack, in bytes: 64 MiB. */
@@ -57,6 +65,13 @@ export interface WasmSandboxLimits {
   tables?: number;
   /** Most linear memories. @default DEFAULT_WASM_MEMORIES (1) */
   memories?: number;
+  /**
+   * Most WASI handles held at once (open files and directories, stdio streams, poll subscriptions);
+   * one more ends the module as `trapped` (134) with a message naming this limit (wasmtime traps rather
+   * than returning an errno). At most {@link MAX_WASM_OPEN_FILES}.
+   * @default DEFAULT_WASM_OPEN_FILES (1024)
+   */
+  openFiles?: number;
   /** Largest module file, in bytes; a larger one is `LIMIT_EXCEEDED`. @default MAX_WASM_MODULE_SIZE (256 MiB) */
   maxModuleSize?: number;
   /** Allow values above the defaults (never above the hard ceilings). @default false */
@@ -93,6 +108,7 @@ export interface ResolvedLimits {
   instances: number;
   tables: number;
   memories: number;
+  openFiles: number;
   maxModuleSize: number;
 }
 
@@ -134,6 +150,7 @@ export function resolveLimits(runtime: WasmSandboxLimits = {}, perCreate: WasmSa
     instances: ceiling('instances', lim('instances', DEFAULT_WASM_INSTANCES), 10_000),
     tables: ceiling('tables', lim('tables', DEFAULT_WASM_TABLES), 10_000),
     memories: ceiling('memories', lim('memories', DEFAULT_WASM_MEMORIES), 10_000),
+    openFiles: ceiling('openFiles', lim('openFiles', DEFAULT_WASM_OPEN_FILES), MAX_WASM_OPEN_FILES),
     maxModuleSize: lim('maxModuleSize', MAX_WASM_MODULE_SIZE),
   };
 }

@@ -58,6 +58,7 @@ export interface BindingCreateOptions {
   instances: number;
   tables: number;
   memories: number;
+  openFiles: number;
 }
 
 /** @internal */
@@ -74,7 +75,6 @@ export interface BindingExitStatus {
   message?: string;
 }
 
-/** @internal */
 /** @internal What an engine holds right now. */
 export interface BindingStats {
   containers: number;

@@ -47,6 +47,7 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
     instances: limits.instances,
     tables: limits.tables,
     memories: limits.memories,
+    openFiles: limits.openFiles,
   });
   try {
     const created = await withDeadline(callBinding(() => request, `create "${id}"`, { id }), `create "${id}"`, timeoutMs, options.signal);

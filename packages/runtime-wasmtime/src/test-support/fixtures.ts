@@ -35,7 +35,8 @@ export type Program =
   | 'bigmem'
   | 'memory64'
   | 'shared-memory'
-  | 'host-loop';
+  | 'host-loop'
+  | 'open-many';
 
 /** Absolute path of a compiled program. */
 export function programPath(name: Program): string {
