@@ -13,6 +13,7 @@
  * - `other-range`: a `Range` is answered from one byte later than asked (206 with that `Content-Range`)
  * - `corrupt`: one byte of the body flipped
  * - `redirect`: a 307 to the same path on 127.0.0.2, which serves it (and logs it)
+ * - `hold`: nothing at all until {@link FaultProxy.release}, then the normal answer
  *
  * Requests are logged with their `Range` header, so tests can assert that a resume asked for one.
  */
@@ -30,7 +31,8 @@ export type Fault =
   | 'ignore-range'
   | 'other-range'
   | 'corrupt'
-  | 'redirect';
+  | 'redirect'
+  | 'hold';
 
 export interface LoggedRequest {
   /** `127.0.0.1` or `127.0.0.2`. */
@@ -57,6 +59,7 @@ export class FaultProxy {
   readonly log: LoggedRequest[] = [];
   readonly #queue: Planned[] = [];
   readonly #sockets = new Set<Socket>();
+  readonly #held: (() => void)[] = [];
   #main!: http.Server;
   #alt!: http.Server;
   /** `127.0.0.1:PORT` */
@@ -83,6 +86,11 @@ export class FaultProxy {
   plan(fault: Fault, options: { digest?: string; times?: number; at?: number } = {}): this {
     for (let i = 0; i < (options.times ?? 1); i++) this.#queue.push({ fault, digest: options.digest, at: options.at });
     return this;
+  }
+
+  /** Let every `hold` request go on. */
+  release(): void {
+    for (const go of this.#held.splice(0)) go();
   }
 
   /** Drop queued faults and the log. */
@@ -153,6 +161,15 @@ export class FaultProxy {
       return;
     }
 
+    if (fault === 'hold') {
+      this.#held.push(() => this.#forward(req, res, entry, undefined, undefined));
+      return;
+    }
+    this.#forward(req, res, entry, fault, planned?.at);
+  }
+
+  #forward(req: http.IncomingMessage, res: http.ServerResponse, entry: LoggedRequest, fault: Fault | undefined, plannedAt: number | undefined): void {
+    const url = req.url ?? '/';
     const headers = { ...req.headers, host: this.upstream };
     if (fault === 'ignore-range') delete headers.range;
     if (fault === 'other-range' && typeof headers.range === 'string') {
@@ -165,7 +182,7 @@ export class FaultProxy {
       const out = { ...upRes.headers };
       const length = Number(upRes.headers['content-length']);
       const body = Number.isFinite(length) ? length : 0;
-      const at = Math.min(planned?.at ?? Math.floor(body / 2), body);
+      const at = Math.min(plannedAt ?? Math.floor(body / 2), body);
       if (fault === 'length-short' && Number.isFinite(length)) out['content-length'] = String(Math.max(0, length - 1000));
       if (fault === 'length-long' && Number.isFinite(length)) out['content-length'] = String(length + 1000);
       res.writeHead(upRes.statusCode ?? 502, out);
