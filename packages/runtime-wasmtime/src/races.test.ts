@@ -113,6 +113,30 @@ describe('races', () => {
   });
 });
 
+describe('abandoned creates', () => {
+  it('a create abandoned (aborted, timed out) leaves nothing behind once the binding finishes (container, store, pipes)', async () => {
+    const rt = runtime();
+    const bundle = await programBundle('hello', dir);
+    // Keep hold of the binding's own create, to know when it has finished.
+    const engine = contextOf(rt).engine;
+    const original = engine.create.bind(engine);
+    let request: Promise<unknown> | undefined;
+    engine.create = (o) => {
+      const p = original(o);
+      request = p;
+      return p;
+    };
+    // Aborted at once: the runtime gives up while the binding's create is still in flight.
+    const signal = AbortSignal.abort();
+    const e = await rt.create('late', bundle, { signal, stdio: { stdout: 'pipe', stderr: 'pipe', stdin: 'pipe' } }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'ABORTED' });
+    expect(await rt.list()).toEqual([]);
+    await request;
+    await delay(10); // let the runtime's cleanup (a `then` on the same promise) run
+    expect(stats(rt)).toEqual(NOTHING);
+  });
+});
+
 describe('binding errors', () => {
   it('a binding failure inside kill reaches the caller as a MagikrunError, not a raw napi error', async () => {
     const rt = runtime();

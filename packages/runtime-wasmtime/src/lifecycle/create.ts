@@ -57,9 +57,14 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
     return stateOf(r);
   } catch (e) {
     ctx.records.remove(r);
-    // Timed out or aborted while the binding was still working: free what it makes.
+    // Timed out or aborted while the binding was still working: free what it makes — the container and
+    // its output pipes (which would otherwise outlive it, waiting for a reader that never comes).
     request.then(
-      (c) => ctx.engine.delete(c.handle),
+      (c) => {
+        ctx.engine.delete(c.handle);
+        ctx.engine.releasePipe(c.handle, 'stdout');
+        ctx.engine.releasePipe(c.handle, 'stderr');
+      },
       () => undefined,
     );
     throw e;
