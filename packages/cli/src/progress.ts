@@ -1,6 +1,7 @@
 /**
- * The pull progress display: one bar per blob and a total, drawn by cli-progress on a TTY, and a line
- * per finished blob otherwise (logs and pipes get no escape codes).
+ * The pull progress display: one bar per blob and a total bar (the `overall` events: bytes of config
+ * and layers), drawn by cli-progress on a TTY, and a line per finished blob plus a total line
+ * otherwise (logs and pipes get no escape codes).
  *
  * @module progress
  */
@@ -39,6 +40,10 @@ export class PullProgressDisplay {
   }
 
   update(p: PullProgress): void {
+    if (p.kind === 'overall') {
+      this.#overall(p);
+      return;
+    }
     if (this.#multi) {
       let bar = this.#bars.get(p.digest);
       const payload = { kind: p.kind.padEnd(8), id: short(p.digest), done: formatBytes(p.completed), size: p.total ? formatBytes(p.total) : '?' };
@@ -52,6 +57,21 @@ export class PullProgressDisplay {
     if (p.done && !this.#done.has(p.digest)) {
       this.#done.add(p.digest);
       if (!this.#multi) this.#out.write(` ${p.kind} ${short(p.digest)} ${p.cached ? 'already present' : `${formatBytes(p.completed)} verified`}\n`);
+    }
+  }
+
+  #total: cliProgress.SingleBar | undefined;
+  #overallDone = false;
+
+  #overall(p: PullProgress): void {
+    if (this.#multi) {
+      const payload = { kind: 'total'.padEnd(8), id: ''.padEnd(12), done: formatBytes(p.completed), size: formatBytes(p.total) };
+      this.#total ??= this.#multi.create(Math.max(p.total, 1), p.completed, payload);
+      this.#total.setTotal(Math.max(p.total, p.completed, 1));
+      this.#total.update(p.completed, payload);
+    } else if (p.done && !this.#overallDone) {
+      this.#overallDone = true;
+      this.#out.write(` total ${formatBytes(p.total)}${p.cached ? ', all already present' : ''}\n`);
     }
   }
 
