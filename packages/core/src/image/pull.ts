@@ -20,7 +20,9 @@ import type { ImageFetcher } from './fetcher.js';
 import { checkConcurrency, fetchBlobs, OverallProgress, type FetchBlobsOptions } from './fetch-blobs.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';
 import { LayoutFetcher } from './layout-fetcher.js';
+import { importArchive } from './import-archive.js';
 import { LocalImageIndex } from './local-index.js';
+import type { Lease } from '../storage/lease-types.js';
 import { parseManifestDocument, rejectSchema1, type Descriptor, type ImageManifest } from './manifest.js';
 import { INDEX_MEDIA_TYPES } from './media-types.js';
 import { formatPlatform, parsePlatform, platformMatches } from './platform-match.js';
@@ -36,6 +38,7 @@ const MAX_INDEX_DEPTH = 2;
 
 function fetcherFor(source: ImageSource, limits: Limits, options: PullOptions): ImageFetcher {
   if (source.transport === 'oci') return new LayoutFetcher(source.layout, limits.maxManifestSize);
+  if (source.transport !== 'docker') throw err(ErrorCode.Internal, `no fetcher for ${source.transport} sources`, {});
   const client = new RegistryClient(source.reference.registry, registryAccess(options));
   return new RegistryFetcher(client, source.reference, limits.maxManifestSize);
 }
@@ -114,7 +117,16 @@ export async function pullImage(reference: string | ImageSource, store: BlobStor
   const key = sourceKey(source);
   try {
     if (options.signal?.aborted) throw options.signal.reason;
-    return await pullInner(source, key, store, limits, options, signal);
+    if (source.transport === 'oci-archive' || source.transport === 'docker-archive') {
+      return await importArchive(source.transport, source.archive, store, { ...options, signal });
+    }
+    // The lease keeps this pull's blobs (cached ones too) from gc until the index entry exists.
+    const lease = await store.leases.create({ labels: { pull: key } });
+    try {
+      return await pullInner(source, key, store, limits, options, signal, lease);
+    } finally {
+      await lease.release();
+    }
   } catch (e) {
     if (deadline.aborted && !options.signal?.aborted) {
       throw err(ErrorCode.Timeout, `pulling ${key} took longer than ${timeoutMs} ms; nothing was recorded (verified blobs are kept, so a retry resumes)`, { reference: key, timeoutMs }, e);
@@ -134,6 +146,7 @@ async function pullInner(
   limits: Limits,
   options: PullOptions,
   signal: AbortSignal,
+  lease: Lease,
 ): Promise<PulledImage> {
   const fetcher = fetcherFor(source, limits, options);
   const progress = (p: PullProgress) => options.onProgress?.(p);
@@ -177,6 +190,7 @@ async function pullInner(
   // 3. Limits, before any layer is downloaded.
   checkLayerLimits(manifest, limits, label);
   checkDistributable(manifest, options.allowNonDistributable === true, label);
+  await Promise.all([...pending.map((p) => p.digest), manifest.config.digest, ...manifest.layers.map((l) => l.digest)].map((d) => lease.add(d)));
 
   // 4. The config: small, read whole, verified, parsed.
   const blobOptions: FetchBlobsOptions = {

@@ -21,10 +21,60 @@ export interface LayoutReference {
   readonly canonical: string;
 }
 
+/** An image in a tar archive: an OCI layout in a tar (`oci-archive:`) or a `docker save` archive (`docker-archive:`). */
+export interface ArchiveReference {
+  /** Absolute path of the archive file (plain tar, or gzip-compressed tar). */
+  readonly file: string;
+  /**
+   * `oci-archive`: the `org.opencontainers.image.ref.name` of the wanted image; `docker-archive`: a
+   * reference matched against `RepoTags` (`busybox:latest` = `docker.io/library/busybox:latest`).
+   * Undefined means "the archive's only image".
+   */
+  readonly ref: string | undefined;
+  /** `<transport>:<absolute file>[:<ref>]`: the key of the local image index entry. */
+  readonly canonical: string;
+}
+
 /** A parsed image argument. */
 export type ImageSource =
   | { readonly transport: 'docker'; readonly reference: ImageReference }
-  | { readonly transport: 'oci'; readonly layout: LayoutReference };
+  | { readonly transport: 'oci'; readonly layout: LayoutReference }
+  | { readonly transport: 'oci-archive' | 'docker-archive'; readonly archive: ArchiveReference };
+
+/**
+ * Parse `oci-archive:FILE[:TAG]` or `docker-archive:FILE[:REF]` (skopeo's transports): FILE runs up to
+ * the first `:` after the prefix; a relative FILE is resolved against `cwd`. A docker-archive REF is
+ * checked with the reference grammar and kept canonical.
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` for a missing file name or a malformed tag or reference.
+ */
+export function parseArchiveReference(input: string, cwd: string = process.cwd()): { transport: 'oci-archive' | 'docker-archive'; archive: ArchiveReference } {
+  const transport = input.startsWith('oci-archive:') ? 'oci-archive' : input.startsWith('docker-archive:') ? 'docker-archive' : undefined;
+  if (transport === undefined) {
+    throw err(ErrorCode.InvalidArgument, `not an archive reference: ${JSON.stringify(input)}; write oci-archive:FILE[:TAG] or docker-archive:FILE[:REF]`, { reference: input });
+  }
+  const rest = input.slice(transport.length + 1);
+  const colon = rest.indexOf(':');
+  const rawFile = colon >= 0 ? rest.slice(0, colon) : rest;
+  let ref = colon >= 0 ? rest.slice(colon + 1) : undefined;
+  if (rawFile.length === 0 || rawFile.includes('\0')) {
+    throw err(ErrorCode.InvalidArgument, `archive reference ${JSON.stringify(input)} names no file; write ${transport}:FILE[:${transport === 'oci-archive' ? 'TAG' : 'REF'}]`, { reference: input });
+  }
+  if (ref !== undefined) {
+    if (transport === 'oci-archive' && !LAYOUT_TAG.test(ref)) {
+      throw err(ErrorCode.InvalidArgument, `archive reference ${JSON.stringify(input)} has a malformed tag ${JSON.stringify(ref)}; use letters, digits, ".", "_" and "-"`, { reference: input });
+    }
+    if (transport === 'docker-archive') {
+      const parsed = parseReference(ref);
+      if (parsed.digest !== undefined) {
+        throw err(ErrorCode.InvalidArgument, `docker-archive reference ${JSON.stringify(ref)} names a digest; a docker save archive is addressed by NAME:TAG`, { reference: input });
+      }
+      ref = parsed.canonical;
+    }
+  }
+  const file = isAbsolute(rawFile) ? resolve(rawFile) : resolve(cwd, rawFile);
+  return { transport, archive: Object.freeze({ file, ref, canonical: `${transport}:${file}${ref !== undefined ? `:${ref}` : ''}` }) };
+}
 
 const LAYOUT_TAG = /^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$/;
 
@@ -58,7 +108,8 @@ export function parseLayoutReference(input: string, cwd: string = process.cwd())
 }
 
 /**
- * Parse what a user gives as an image: `oci:DIR[:TAG]` is an OCI image layout on disk, anything else
+ * Parse what a user gives as an image: `oci:DIR[:TAG]` is an OCI image layout on disk,
+ * `oci-archive:FILE[:TAG]` and `docker-archive:FILE[:REF]` are tar archives, anything else
  * (optionally prefixed `docker://`) a registry reference. An image really named `oci` must be written
  * `docker.io/library/oci:TAG`.
  *
@@ -66,10 +117,13 @@ export function parseLayoutReference(input: string, cwd: string = process.cwd())
  */
 export function parseImageSource(input: string, cwd?: string): ImageSource {
   if (typeof input === 'string' && input.startsWith('oci:')) return { transport: 'oci', layout: parseLayoutReference(input, cwd) };
+  if (typeof input === 'string' && (input.startsWith('oci-archive:') || input.startsWith('docker-archive:'))) return parseArchiveReference(input, cwd);
   return { transport: 'docker', reference: parseReference(input) };
 }
 
 /** The key under which an image from `source` is recorded in the local image index. */
 export function sourceKey(source: ImageSource): string {
-  return source.transport === 'oci' ? source.layout.canonical : source.reference.canonical;
+  if (source.transport === 'oci') return source.layout.canonical;
+  if (source.transport === 'docker') return source.reference.canonical;
+  return source.archive.canonical;
 }

@@ -147,6 +147,7 @@ export class LeaseManager {
   #handle(record: LeaseRecord): Lease {
     const digests = new Set<string>();
     let chain: Promise<void> = Promise.resolve();
+    let queued: Promise<void> | undefined;
     let released = false;
     const manager = this;
     return {
@@ -161,8 +162,15 @@ export class LeaseManager {
         if (released) return Promise.reject(err(ErrorCode.InvalidState, `lease ${record.id} was released; take a new one`, { id: record.id }));
         if (digests.has(d)) return chain;
         digests.add(d);
-        chain = chain.then(() => manager.#write({ ...record, digests: [...digests] }));
-        return chain;
+        // Adds made while a write is queued join it: one write (and fsync) for a burst of adds.
+        if (queued === undefined) {
+          queued = chain.then(() => {
+            queued = undefined;
+            return manager.#write({ ...record, digests: [...digests] });
+          });
+          chain = queued;
+        }
+        return queued;
       },
       async release(): Promise<void> {
         released = true;
