@@ -21,3 +21,16 @@ export function exitCodeForError(e: unknown): number {
   }
   return EXIT_MAGIKRUN_FAILED;
 }
+
+/** True for an exit code a process can report as it is (0-255). */
+export function isShellExitCode(code: number): boolean {
+  return Number.isInteger(code) && code >= 0 && code <= 255;
+}
+
+/**
+ * The exit code to give the shell for a workload's code: 0-255 as it is; anything else (a WASI module
+ * may exit with any i32) becomes 255, since the kernel would truncate it and 256 would read as success.
+ */
+export function shellExitCode(code: number): number {
+  return isShellExitCode(code) ? code : 255;
+}

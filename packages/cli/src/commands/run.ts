@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BundleBuilder, err, ErrorCode, parseSignal } from '@magikrun/core';
 import type { Bundle, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
+import { isShellExitCode, shellExitCode } from '../exit-codes.js';
 import { limitsFromFlags } from '../limits.js';
 import { parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
@@ -88,7 +89,8 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
     }
     const status = await runContainer(runtime, id, bundle, opts.interactive === true, limits);
     if (status.reason !== 'exited' && status.message) process.stderr.write(`magikrun: ${id}: ${status.reason}: ${status.message}\n`);
-    return status.code;
+    if (!isShellExitCode(status.code)) process.stderr.write(`magikrun: ${id}: exit code ${status.code} is outside 0-255; exiting with 255\n`);
+    return shellExitCode(status.code);
   } finally {
     await rm(bundle.path, { recursive: true, force: true });
   }
@@ -116,3 +118,4 @@ async function runContainer(runtime: OciRuntime, id: string, bundle: Bundle, int
     if (interactive) process.stdin.pause();
   }
 }
+
