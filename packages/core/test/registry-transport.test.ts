@@ -227,3 +227,41 @@ describe('checks before any blob is downloaded', () => {
     expect(blobGets()).toBe(0);
   });
 });
+
+describe('challenges that come late, and credential sources', () => {
+  it('a registry whose /v2/ answers 200 but whose repository demands a token: learned from the 401, one retry', async () => {
+    let tokens = 0;
+    server.handler = (r) => {
+      if (r.url === '/v2/') return { status: 200 };
+      if (r.url.startsWith('/token')) {
+        tokens++;
+        return { status: 200, body: JSON.stringify({ token: 'late' }) };
+      }
+      if (r.headers.authorization !== 'Bearer late') return { status: 401, headers: { 'www-authenticate': `Bearer realm="${server.origin}/token",service="late"` } };
+      return manifestOk();
+    };
+    await client().getManifest('a/b', 'latest', 'x');
+    expect(tokens).toBe(1);
+    expect(manifestGets()).toBe(2);
+  });
+
+  it('a credentials function is called once, and only when the registry asks for authentication', async () => {
+    let calls = 0;
+    const credentials = (registry: string) => {
+      calls++;
+      expect(registry).toBe(server.host);
+      return { username: 'u', password: 'p' };
+    };
+    server.handler = (r) => (r.url === '/v2/' ? { status: 200 } : manifestOk());
+    await client({ credentials }).getManifest('a/b', 'latest', 'x');
+    expect(calls).toBe(0);
+    server.handler = (r) => {
+      if (r.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) return { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } };
+      return r.url === '/v2/' ? { status: 200 } : manifestOk();
+    };
+    const c = client({ credentials });
+    await c.getManifest('a/b', 'latest', 'x');
+    await c.getManifest('a/b', MANIFEST_DIGEST, 'x');
+    expect(calls).toBe(1);
+  });
+});
