@@ -119,7 +119,7 @@ describe('non-distributable layers', () => {
     urlsOrigin = other.origin;
     const m = foreignManifest();
     const digest = `sha256:${createHash('sha256').update(m).digest('hex')}`;
-    server.handler = (r) => {
+    server.handler = (r): Reply => {
       if (r.url === '/v2/') return { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } };
       if (r.url.includes('/manifests/')) return { status: 200, headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json', 'docker-content-digest': digest }, body: m };
       if (r.url.endsWith(CONFIG_DIGEST)) return { status: 200, body: CONFIG };
@@ -162,7 +162,7 @@ describe('where credentials may go', () => {
   });
 
   it('a 401 from a redirect target is an error, not a reason to send credentials there', async () => {
-    server.handler = (r) => {
+    server.handler = (r): Reply => {
       if (r.url === '/v2/') return { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } };
       if (r.url.includes('/blobs/')) return { status: 307, headers: { location: `${other.origin}/blob` } };
       return { status: 404 };
@@ -194,7 +194,7 @@ describe('checks before any blob is downloaded', () => {
     await cleanup();
   });
   const serve = (m: Buffer, digestHeader?: string) => {
-    server.handler = (r) => {
+    server.handler = (r): Reply => {
       if (r.url === '/v2/') return { status: 200 };
       if (r.url.includes('/manifests/')) return { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json', ...(digestHeader ? { 'docker-content-digest': digestHeader } : {}) }, body: m };
       return { status: 404 };
@@ -231,7 +231,7 @@ describe('checks before any blob is downloaded', () => {
 describe('challenges that come late, and credential sources', () => {
   it('a registry whose /v2/ answers 200 but whose repository demands a token: learned from the 401, one retry', async () => {
     let tokens = 0;
-    server.handler = (r) => {
+    server.handler = (r): Reply => {
       if (r.url === '/v2/') return { status: 200 };
       if (r.url.startsWith('/token')) {
         tokens++;
@@ -255,7 +255,7 @@ describe('challenges that come late, and credential sources', () => {
     server.handler = (r) => (r.url === '/v2/' ? { status: 200 } : manifestOk());
     await client({ credentials }).getManifest('a/b', 'latest', 'x');
     expect(calls).toBe(0);
-    server.handler = (r) => {
+    server.handler = (r): Reply => {
       if (r.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) return { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } };
       return r.url === '/v2/' ? { status: 200 } : manifestOk();
     };
