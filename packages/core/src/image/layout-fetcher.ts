@@ -124,4 +124,19 @@ export class LayoutFetcher implements ImageFetcher {
     }
     return fh.createReadStream({ autoClose: true });
   }
+
+  /** The blob from byte `offset` on (a resumed copy out of a layout). */
+  async blobAt(d: Descriptor, offset: number, signal: AbortSignal) {
+    const file = this.blobPath(d.digest);
+    const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT'
+        ? err(ErrorCode.NotFound, `blob ${d.digest} of ${this.label} is missing from the layout (${file})`, { path: file, digest: d.digest })
+        : err(ErrorCode.InvalidArgument, `cannot read ${file}: ${e.message}`, { path: file }, e);
+    });
+    if (signal.aborted) {
+      await fh.close();
+      throw signal.reason;
+    }
+    return { body: fh.createReadStream({ autoClose: true, start: offset }), start: offset };
+  }
 }
