@@ -9,7 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,6 +38,8 @@ export interface TokenIssuerOptions {
   users: Record<string, string>;
   /** OAuth2 refresh tokens (Docker's identity tokens) → account, for `POST /token grant_type=refresh_token`. */
   refreshTokens?: Record<string, string>;
+  /** Serve HTTPS with this certificate and key (PEM files) instead of plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
   /** Which actions an account (undefined: anonymous) gets on a repository. */
   grant(account: string | undefined, repository: string, requested: string[]): string[];
 }
@@ -66,7 +69,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
   const issuer = 'magikrun-test-issuer';
   const requests: TokenRequest[] = [];
 
-  const server = createServer(async (req, res) => {
+  const handler: RequestListener = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== '/token') {
       res.writeHead(404).end();
@@ -121,11 +124,12 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
     const signature = sign('sha256', Buffer.from(input), key);
     const token = `${input}.${b64url(signature)}`;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/token`,
     service,
     issuer,
     certFile,
