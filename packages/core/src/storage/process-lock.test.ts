@@ -50,6 +50,17 @@ describe('process lock', () => {
     await lock.release();
   });
 
+  it('an empty lock file (a holder that died between create and write) is broken once it is old', async () => {
+    const { utimes } = await import('node:fs/promises');
+    const p = path.join(dir, 'lock');
+    await writeFile(p, '');
+    await expectCode(acquireProcessLock(p), ErrorCode.Locked);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(p, old, old);
+    const lock = await acquireProcessLock(p);
+    await lock.release();
+  });
+
   it.runIf(linux)('a live pid with another start time (a reused pid) does not keep the lock', async () => {
     const p = path.join(dir, 'lock');
     const me = currentHolder();
@@ -66,9 +77,9 @@ describe('process lock', () => {
     const first = await acquireProcessLock(p);
     const waiting = acquireProcessLock(p, { wait: true, pollMs: 10 });
     const ac = new AbortController();
-    const aborted = acquireProcessLock(p, { wait: true, pollMs: 10, signal: ac.signal });
-    ac.abort();
-    await expectCode(aborted, ErrorCode.Aborted);
+    const aborted = acquireProcessLock(p, { wait: true, pollMs: 10, signal: ac.signal, onWait: () => ac.abort() });
+    const e = await expectCode(aborted, ErrorCode.Aborted);
+    expect(e.message).toContain(`held by process ${process.pid}`);
     await first.release();
     const second = await waiting;
     expect(JSON.parse(await readFile(p, 'utf8')).acquiredAt).toBe(second.holder.acquiredAt);

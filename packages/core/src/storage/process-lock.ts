@@ -51,6 +51,8 @@ export interface AcquireLockOptions {
   signal?: AbortSignal;
   /** Words for messages: what the lock guards. @default the lock path */
   what?: string;
+  /** Called once when the lock is found held by a live process and this call starts to wait. */
+  onWait?: (holder: LockHolder) => void;
 }
 
 /**
@@ -186,8 +188,12 @@ export async function acquireProcessLock(lockPath: string, options: AcquireLockO
   const what = options.what ?? lockPath;
   const started = Date.now();
   let poll = options.pollMs ?? 50;
+  let waitedFor: LockHolder | undefined;
   for (;;) {
-    if (options.signal?.aborted) throw err(ErrorCode.Aborted, `waiting for the lock of ${what} was aborted`, { path: lockPath }, options.signal.reason);
+    if (options.signal?.aborted) {
+      const by = waitedFor ? ` (held by process ${waitedFor.pid} on ${waitedFor.hostname} for ${Math.round((Date.now() - waitedFor.acquiredAt) / 1000)} s)` : '';
+      throw err(ErrorCode.Aborted, `waiting for the lock of ${what}${by} was aborted`, { path: lockPath, ...(waitedFor ? { holder: waitedFor } : {}) }, options.signal.reason);
+    }
     const holder: LockHolder = { ...currentHolder(), acquiredAt: Date.now() };
     if (await tryCreate(lockPath, holder)) return ownLock(lockPath, holder);
     // Someone has it: judge the holder.
@@ -205,6 +211,8 @@ export async function acquireProcessLock(lockPath: string, options: AcquireLockO
     }
     const shown = current ?? { pid: 0, startTime: '', hostname: 'unknown', acquiredAt: st.mtimeMs };
     if (!options.wait) throw lockedError(lockPath, what, shown);
+    if (!waitedFor) options.onWait?.(shown);
+    waitedFor = shown;
     if (options.waitTimeoutMs !== undefined && Date.now() - started >= options.waitTimeoutMs) throw lockedError(lockPath, what, shown);
     await sleep(poll, options.signal);
     poll = Math.min(poll * 2, 500);
