@@ -8,6 +8,10 @@ import { isMagikrunError } from '@magikrun/core';
 import { registerRun } from './commands/run.js';
 import { registerPull } from './commands/pull.js';
 import { registerInfo } from './commands/info.js';
+import { registerImages } from './commands/images.js';
+import { registerRmi } from './commands/rmi.js';
+import { registerGc } from './commands/gc.js';
+import { registerSave } from './commands/save.js';
 import { EXIT_MAGIKRUN_FAILED, exitCodeForError } from './exit-codes.js';
 
 /** Options every command accepts. */
@@ -27,6 +31,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerRun(program, setExitCode);
   registerPull(program, setExitCode);
   registerInfo(program, setExitCode);
+  registerImages(program, setExitCode);
+  registerRmi(program, setExitCode);
+  registerGc(program, setExitCode);
+  registerSave(program, setExitCode);
   return program;
 }
 

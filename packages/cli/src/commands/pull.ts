@@ -12,7 +12,7 @@ export function registerPull(program: Command, setExitCode: (code: number) => vo
   const command = program
     .command('pull')
     .description('pull an image (all blobs verified) into the local store')
-    .argument('<image>', 'image reference, or oci:DIR[:TAG]')
+    .argument('<image>', 'image reference, oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:REF]')
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image')
     .option('-q, --quiet', 'print only the manifest digest');
   addRegistryFlags(command)

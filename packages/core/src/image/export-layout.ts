@@ -11,7 +11,7 @@
  * @module image/export-layout
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsc, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -108,7 +108,7 @@ async function exportBlob(store: BlobStore, blobsDir: string, d: Descriptor): Pr
   const tmp = path.join(blobsDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     const src = await store.createReadStream(d.digest);
-    await pipeline(src, createWriteStream(tmp, { flags: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode: 0o644 }));
+    await pipeline(src, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
     const fh = await open(tmp, 'r');
     try {
       await fh.sync();

@@ -1,0 +1,34 @@
+/**
+ * `magikrun gc [--dry-run]`: remove blobs no image and no live lease references (mark and sweep).
+ *
+ * @module commands/gc
+ */
+import type { Command } from 'commander';
+import { gc } from '@magikrun/core';
+import { formatBytes } from '../format.js';
+import { openContext } from '../image-source.js';
+import type { GlobalOptions } from '../program.js';
+
+export function registerGc(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command('gc')
+    .description('remove blobs that no image and no in-flight pull references')
+    .option('--dry-run', 'list what would be removed; remove nothing')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      const ctx = await openContext(cmd.optsWithGlobals<GlobalOptions>().root);
+      const report = await gc(ctx.store, { dryRun: opts.dryRun === true });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } else {
+        const verb = report.dryRun ? 'would remove' : 'removed';
+        if (report.dryRun) for (const b of report.removed) process.stdout.write(`${b.digest}\t${formatBytes(b.size)}\n`);
+        process.stdout.write(
+          `${verb} ${report.removed.length} blob(s), ${formatBytes(report.freedBytes)} (${report.freedBytes} bytes); kept ${report.kept}` +
+            `${report.liveLeases.length ? `; ${report.liveLeases.length} live lease(s)` : ''}` +
+            `${report.deadLeases.length ? `; ${verb} ${report.deadLeases.length} dead lease(s)` : ''}\n`,
+        );
+      }
+      setExitCode(0);
+    });
+}
