@@ -76,6 +76,7 @@ describe('TLS with a test CA', () => {
     const e = await failure(pullImage(ref, store, tls({ credentials: creds })));
     expect(e.code).toBe('REGISTRY');
     expect(e.message).toMatch(/certificate|UNABLE_TO_VERIFY|self.signed/i);
+    expect(e.message).toContain("give the registry's CA");
     expect(await filesUnder(root, 'blobs')).toEqual([]);
     expect(await new LocalImageIndex(root).list()).toEqual([]);
   });

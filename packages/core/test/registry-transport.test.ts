@@ -76,6 +76,13 @@ describe('retries of idempotent requests', () => {
     expect(manifestGets()).toBe(1);
   });
 
+  it('HTTPS to a plain-HTTP registry → REGISTRY with a plainHttp hint, not retried', async () => {
+    server.handler = () => ({ status: 200 });
+    const e = await failure(client({ plainHttp: false }).getManifest('a/b', 'latest', 'x'));
+    expect(e.code).toBe('REGISTRY');
+    expect(e.message).toContain('does not seem to speak TLS');
+  });
+
   it('retry.attempts must be a whole number ≥ 1; timeouts must be positive', () => {
     expect(() => client({ retry: { attempts: 0 } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => client({ idleTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));

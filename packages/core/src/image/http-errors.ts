@@ -36,15 +36,46 @@ export function statusError(status: number, what: string, registry: string, body
   return err(ErrorCode.Registry, `registry ${registry} failed on ${what}${suffix}`, details);
 }
 
-/** A network-level failure (refused, reset, DNS…) as a `REGISTRY` error; MagikrunErrors pass through. */
+/** TLS verification failures (OpenSSL / Node codes) that a custom CA or a fixed certificate cures. */
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function errorCode(e: unknown): string | undefined {
+  for (let x: unknown = e, i = 0; x && i < 4; x = (x as { cause?: unknown }).cause, i++) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/**
+ * A network-level failure (refused, reset, DNS, TLS…) as a `REGISTRY` error, with a hint for TLS
+ * trust failures (give the registry's CA) and for a TLS client talking to a plain-HTTP server;
+ * MagikrunErrors pass through.
+ */
 export function networkError(e: unknown, registry: string, what: string): MagikrunError {
   if (isMagikrunError(e)) return e;
-  const code = (e as { code?: unknown })?.code;
+  const code = errorCode(e);
   const message = e instanceof Error ? e.message : String(e);
+  let hint = '';
+  if (code !== undefined && TLS_TRUST_CODES.has(code)) {
+    hint = '; the TLS certificate is not trusted: give the registry\'s CA (the ca option, magikrun --ca FILE), or insecureSkipTlsVerify for a throw-away registry';
+  } else if (code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
+    hint = '; the server does not seem to speak TLS: if it is a plain-HTTP registry, pass plainHttp (magikrun --plain-http)';
+  }
   return err(
     ErrorCode.Registry,
-    `cannot reach registry ${registry} for ${what}: ${typeof code === 'string' ? `${code} ` : ''}${message}`,
-    { registry, cause: typeof code === 'string' ? code : undefined },
+    `cannot reach registry ${registry} for ${what}: ${code !== undefined ? `${code} ` : ''}${message}${hint}`,
+    { registry, cause: code },
     e,
   );
 }
