@@ -162,6 +162,26 @@ describe('BlobStore.writeResumable', () => {
     expect(await ingestEntries()).toEqual([]);
   });
 
+  it('with waitForLock false, a blob another live writer holds is LOCKED, naming the writer', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const holding = store.writeResumable(digest, async (o) => {
+      await gate;
+      return honest(o);
+    }, { size: data.length });
+    const waits: number[] = [];
+    // Wait until the first writer holds the lock (its lock file exists), then try without waiting.
+    while (!(await readdir(path.join(store.ingestDir, hex)).catch((): string[] => [])).includes('lock')) await new Promise((r) => setTimeout(r, 5));
+    const e = await expectCode(store.writeResumable(digest, scripted([honest]).openAt, { size: data.length, waitForLock: false }), ErrorCode.Locked);
+    expect(e.message).toContain(`process ${process.pid}`);
+    const waiter = store.writeResumable(digest, scripted([honest]).openAt, { size: data.length, onLockWait: (h) => waits.push(h.pid) });
+    while (waits.length === 0) await new Promise((r) => setTimeout(r, 5));
+    release();
+    expect((await holding).created).toBe(true);
+    expect((await waiter).created).toBe(false);
+    expect(waits).toEqual([process.pid]);
+  });
+
   it('pruneIngest removes a dead writer\'s directory but not a live one', async () => {
     await mkdir(path.join(store.ingestDir, hex));
     await writeFile(path.join(store.ingestDir, hex, 'data'), data.subarray(0, 10));

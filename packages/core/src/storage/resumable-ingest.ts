@@ -51,6 +51,14 @@ export interface ResumableWriteOptions {
   idleTimeoutMs?: number;
   /** Whether an error thrown by `openAt` (not by reading a body) is worth another attempt. @default () => false */
   retryable?: (e: unknown) => boolean;
+  /**
+   * When another live process is writing this blob: wait for it (then find the blob committed), or
+   * fail at once with `LOCKED` naming that process and how long it has held the blob.
+   * @default true
+   */
+  waitForLock?: boolean;
+  /** Called when this write starts waiting for another writer of the same blob. */
+  onLockWait?: (holder: { pid: number; hostname: string; acquiredAt: number }) => void;
   /** Called before each request with the offset asked for (tests, logs). */
   onAttempt?: (info: { offset: number; attempt: number }) => void;
 }
@@ -113,13 +121,19 @@ async function writeAt(h: FileHandle, chunk: Uint8Array, position: number): Prom
   }
 }
 
-async function lockIngest(dir: string, what: string, signal: AbortSignal | undefined): Promise<ProcessLock> {
+async function lockIngest(dir: string, what: string, options: ResumableWriteOptions): Promise<ProcessLock> {
+  const { signal } = options;
   for (let i = 0; ; i++) {
     await mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
     });
     try {
-      return await acquireProcessLock(path.join(dir, 'lock'), { wait: true, what, ...(signal ? { signal } : {}) });
+      return await acquireProcessLock(path.join(dir, 'lock'), {
+        wait: options.waitForLock !== false,
+        what,
+        ...(signal ? { signal } : {}),
+        ...(options.onLockWait ? { onWait: options.onLockWait } : {}),
+      });
     } catch (e) {
       // The previous writer removed the directory between our mkdir and our lock: make it again.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' && i < 10) continue;
@@ -191,7 +205,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * Download one blob into the store through `openAt`, resuming from earlier partial data.
  *
- * @throws MagikrunError `DIGEST_MISMATCH` (partial discarded), `LIMIT_EXCEEDED` (more bytes than
+ * @throws MagikrunError `LOCKED` (another live process writes it, with `waitForLock: false`), `DIGEST_MISMATCH` (partial discarded), `LIMIT_EXCEEDED` (more bytes than
  *   `size`/`maxSize`; partial discarded), `ABORTED` (partial kept), `TIMEOUT` (stalled on every
  *   attempt; partial kept), `INVALID_ARGUMENT` (the source ended short on every attempt; partial kept);
  *   errors from `openAt` or a body's own error after the last attempt are rethrown unchanged.
@@ -206,7 +220,7 @@ export async function writeResumable(plan: ResumablePlan, openAt: OpenAt, option
   if (await exists(plan.blobPath)) return { size, created: false, resumedFrom: 0 };
   const dir = path.join(plan.ingestDir, expected.hex);
   const dataPath = path.join(dir, 'data');
-  const lock = await lockIngest(dir, `blob ${digest}`, signal);
+  const lock = await lockIngest(dir, `blob ${digest}`, options);
   let handle: FileHandle | undefined;
   let discard = false;
   let committed = false;
