@@ -67,9 +67,10 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 }
 
 describe('TLS with a test CA', () => {
-  it('the registry really speaks TLS only', async () => {
+  it('the registry speaks TLS only; the loopback default (plain HTTP) fails saying to use HTTPS', async () => {
     const e = await failure(pullImage(ref, store, { dockerConfig: false, credentials: creds, retry: { attempts: 1 } }));
     expect(e.code).toBe('REGISTRY');
+    expect(e.message).toContain('it speaks HTTPS: pass plainHttp: false');
   });
 
   it('without the CA the certificate is refused: REGISTRY naming the verification failure, nothing stored', async () => {

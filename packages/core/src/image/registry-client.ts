@@ -174,9 +174,15 @@ export class RegistryClient {
     if (res.statusCode === 401) {
       this.auth.learn(parseAuthChallenges(res.headers['www-authenticate']));
     } else if (res.statusCode !== 200) {
+      const text = body.toString('utf8');
+      // Go's net/http answers a plain request to a TLS listener with exactly this 400.
+      const hint =
+        this.baseUrl.protocol === 'http:' && /HTTP request to an HTTPS server/i.test(text)
+          ? '; it speaks HTTPS: pass plainHttp: false (magikrun --no-plain-http), with its CA if it is not publicly trusted'
+          : '';
       throw err(
         ErrorCode.Registry,
-        `${this.registry} does not serve the registry API v2 (GET ${this.baseUrl.origin}/v2/ answered ${res.statusCode}${body.length ? `: ${body.toString('utf8').slice(0, 120)}` : ''})`,
+        `${this.registry} does not serve the registry API v2 (GET ${this.baseUrl.origin}/v2/ answered ${res.statusCode}${text.length ? `: ${text.trim().slice(0, 120)}` : ''})${hint}`,
         { registry: this.registry, status: res.statusCode },
       );
     }
