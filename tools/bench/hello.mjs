@@ -1,27 +1,23 @@
-#!/usr/bin/env node
-// `pnpm bench`: the latency of running the same WASI hello module
+// The hello benchmark: the latency of running the same WASI hello module
 //   - through magikrun cold (first compile: empty compiled-module cache) and warm (cached),
 //   - beside node:wasi running the same module,
 // measured two ways in one run: whole processes (CLI vs `node node-wasi.mjs`), and in-process
 // (WasmtimeRuntime create→start→wait→delete vs node:wasi compile→instantiate→start).
 // Prints a table of medians and p90s. Goals are reported, never asserted; no test runs this.
-//   pnpm bench [-- --runs N]
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { WASI } from 'node:wasi';
+import { measure, measureAsync } from './stats.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
-const work = mkdtempSync(join(tmpdir(), 'magikrun-bench-'));
-const cli = join(repo, 'packages/cli/dist/bin.js');
+export const name = 'hello';
+export const description = 'WASI hello module: magikrun run (cold/warm) vs node:wasi, whole process and in-process';
 
-try {
+/** @param {{ repo: string, runs: number, work: string }} ctx */
+export async function run({ repo, runs: RUNS, work }) {
+  const cli = join(repo, 'packages/cli/dist/bin.js');
   // The module and image, built by clang-16 and umoci (tools/images), as the tests build them.
   const wasm = join(work, 'hello.wasm');
   execFileSync(join(repo, 'tools/images/build-hello-wasm.sh'), [wasm], { stdio: 'inherit' });
@@ -43,13 +39,13 @@ try {
     return ms;
   };
   proc([cli, '--root', root, 'pull', '-q', ref]); // blobs in the store; only compile is cold below
-  rows.push(measure('process: node node:wasi', () => proc([join(repo, 'tools/bench/node-wasi.mjs'), wasm, rootfs, 'bench'])));
-  rows.push(measure('process: magikrun run, cold (no compiled-module cache)', () => {
+  rows.push(measure(RUNS, 'process: node node:wasi', () => proc([join(repo, 'tools/bench/node-wasi.mjs'), wasm, rootfs, 'bench'])));
+  rows.push(measure(RUNS, 'process: magikrun run, cold (no compiled-module cache)', () => {
     rmSync(join(root, 'cache'), { recursive: true, force: true });
     return proc([cli, '--root', root, 'run', '-q', ref, 'bench']);
   }));
   proc([cli, '--root', root, 'run', '-q', ref, 'bench']);
-  rows.push(measure('process: magikrun run, warm (cached compile)', () => proc([cli, '--root', root, 'run', '-q', ref, 'bench'])));
+  rows.push(measure(RUNS, 'process: magikrun run, warm (cached compile)', () => proc([cli, '--root', root, 'run', '-q', ref, 'bench'])));
 
   // --- in process ---
   const { WasmtimeRuntime } = await import(join(repo, 'packages/runtime-wasmtime/dist/index.js'));
@@ -74,7 +70,7 @@ try {
     if (status.code !== 0) throw new Error(`exit ${status.code}`);
     return ms;
   };
-  rows.push(await measureAsync('in-process: node:wasi compile+instantiate+start', async () => {
+  rows.push(await measureAsync(RUNS, 'in-process: node:wasi compile+instantiate+start', async () => {
     const t = performance.now();
     const wasi = new WASI({ version: 'preview1', args: bundle.args, env: { GREETING: 'hello from magikrun', HELLO_FILE: '/share/hello/message.txt' }, preopens: { '/': rootfs }, returnOnExit: true, stdout: devNull, stderr: devNull });
     const mod = await WebAssembly.compile(bytes);
@@ -82,7 +78,7 @@ try {
     wasi.start(inst);
     return performance.now() - t;
   }));
-  rows.push(await measureAsync('in-process: WasmtimeRuntime lifecycle, cold', async () => {
+  rows.push(await measureAsync(RUNS, 'in-process: WasmtimeRuntime lifecycle, cold', async () => {
     const cacheDir = mkdtempSync(join(work, 'cache-'));
     const ms = await lifecycle(new WasmtimeRuntime({ cacheDir }));
     rmSync(cacheDir, { recursive: true, force: true });
@@ -90,7 +86,7 @@ try {
   }));
   const warm = new WasmtimeRuntime({ cacheDir: join(work, 'warm-cache') });
   await lifecycle(warm);
-  rows.push(await measureAsync('in-process: WasmtimeRuntime lifecycle, warm', () => lifecycle(warm)));
+  rows.push(await measureAsync(RUNS, 'in-process: WasmtimeRuntime lifecycle, warm', () => lifecycle(warm)));
 
   const base = rows[0].median;
   const baseIn = rows[3].median;
@@ -101,22 +97,4 @@ try {
     const ref = i < 3 ? base : baseIn;
     console.log(`| ${r.name} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${(r.median / ref).toFixed(2)}x |`);
   });
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
-
-function stats(name, samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { name, median: q(0.5), p90: q(0.9) };
-}
-function measure(name, fn) {
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) samples.push(fn());
-  return stats(name, samples);
-}
-async function measureAsync(name, fn) {
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) samples.push(await fn());
-  return stats(name, samples);
 }

@@ -1,0 +1,81 @@
+// The pull benchmark: a multi-layer Debian image (debootstrap + umoci, cached under
+// ~/.cache/magikrun-bench, see build-debian-image.sh) pushed by skopeo to Debian's docker-registry on
+// 127.0.0.1, then pulled into a fresh root each run by `magikrun pull` and by
+// `skopeo copy docker://… oci:…`, alternating, in the same run. Wall time and peak RSS of each process
+// come from /usr/bin/time (-f '%e %M'). Goals (reported only): faster than skopeo, RSS < 150 MB.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { stats, table } from './stats.mjs';
+
+export const name = 'pull';
+export const description = 'multi-layer Debian image (≥100 MB) from a local registry: magikrun pull vs skopeo copy, peak RSS';
+export const defaultRuns = 3;
+
+const TAG = 'bench';
+
+/** Run a command under /usr/bin/time; returns wall ms (measured here) and peak RSS in KiB. */
+function timed(cmd, args) {
+  const t = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  return { ms, rssKiB: Number(lines[lines.length - 1]) };
+}
+
+function layoutSizes(layout) {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  const desc = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === TAG);
+  const manifest = JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', desc.digest.slice(7)), 'utf8'));
+  return { layers: manifest.layers.length, compressed: manifest.layers.reduce((n, l) => n + l.size, 0) };
+}
+
+function dirBytes(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
+  return n;
+}
+
+/** @param {{ repo: string, runs: number, work: string }} ctx */
+export async function run({ repo, runs, work }) {
+  const cli = join(repo, 'packages/cli/dist/bin.js');
+  const layout = execFileSync(join(repo, 'tools/bench/build-debian-image.sh'), [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+  const { layers, compressed } = layoutSizes(layout);
+  const unpacked = dirBytes(join(layout, '..', 'debian-rootfs'));
+
+  const { startRegistry } = await import(join(repo, 'tools/registry/registry.mjs'));
+  const reg = await startRegistry();
+  try {
+    const ref = `${reg.host}/bench/debian:${TAG}`;
+    execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:${TAG}`, `docker://${ref}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+    const mk = [];
+    const sk = [];
+    for (let i = 0; i < runs; i++) {
+      const root = join(work, `root-${i}`);
+      mk.push(timed(process.execPath, [cli, '--root', root, 'pull', '-q', '--platform', 'linux/amd64', ref]));
+      rmSync(root, { recursive: true, force: true });
+      const dest = join(work, `skopeo-${i}`);
+      sk.push(timed('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${dest}:${TAG}`]));
+      rmSync(dest, { recursive: true, force: true });
+    }
+    const m = stats('magikrun pull', mk.map((r) => r.ms));
+    const s = stats('skopeo copy docker:// → oci:', sk.map((r) => r.ms));
+    const rss = (rs) => Math.max(...rs.map((r) => r.rssKiB)) / 1024;
+    const mib = (b) => (b / 1024 / 1024).toFixed(1);
+    console.log(`\nimage: ${layers} gzip layers, ${mib(compressed)} MiB compressed, ${mib(unpacked)} MiB unpacked; registry ${reg.host}; ${runs} runs each, fresh destination every run\n`);
+    console.log(table(['tool', 'median ms', 'p90 ms', 'MiB/s (compressed)', 'peak RSS MiB (max)', 'vs skopeo'], [m, s].map((r, i) => [
+      r.name,
+      r.median.toFixed(0),
+      r.p90.toFixed(0),
+      (compressed / 1024 / 1024 / (r.median / 1000)).toFixed(1),
+      rss(i === 0 ? mk : sk).toFixed(1),
+      `${(r.median / s.median).toFixed(2)}x`,
+    ])));
+    console.log(`\ngoals (reported, not asserted): magikrun faster than skopeo: ${m.median < s.median ? 'yes' : 'no'}; magikrun peak RSS < 150 MiB: ${rss(mk) < 150 ? 'yes' : 'no'}`);
+  } finally {
+    await reg.stop();
+  }
+}
