@@ -86,6 +86,22 @@ describe('Docker Hub shapes (auth.docker.io, registry.docker.io, 307 to a CDN)',
     expect(auth.requests).toHaveLength(2);
   });
 
+  it('one token per scope: a second repository gets its own, the same one reuses it', async () => {
+    const c = client();
+    await c.getManifest('library/alpine', 'latest', 'x');
+    await c.getManifest('user/image', 'latest', 'y');
+    await c.getManifest('library/alpine', MANIFEST_DIGEST, 'x');
+    expect(auth.requests.map((r) => new URL(r.url, 'http://x').searchParams.get('scope'))).toEqual(['repository:library/alpine:pull', 'repository:user/image:pull']);
+  });
+
+  it('a token endpoint answering 503 once is retried', async () => {
+    const hub = dockerHub(world);
+    let n = 0;
+    auth.handler = (req) => (n++ === 0 ? { status: 503, body: 'try again' } : hub.auth(req));
+    await client().getManifest('library/alpine', 'latest', 'alpine');
+    expect(auth.requests).toHaveLength(2);
+  });
+
   it('a private repository anonymously: one renewal after the 401 (insufficient_scope), then UNAUTHORIZED', async () => {
     const e = await codeOf(client().getManifest('someone/private', 'latest', 'image someone/private'));
     expect(e.code).toBe('UNAUTHORIZED');
