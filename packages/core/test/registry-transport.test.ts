@@ -4,6 +4,8 @@
  * their `urls`, and where credentials may go.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pullImage } from '../src/image/pull.js';
 import { RegistryAuth } from '../src/image/registry-auth.js';
@@ -90,6 +92,25 @@ describe('retries of idempotent requests', () => {
 });
 
 describe('timeouts', () => {
+  it('a TLS handshake that never completes trips the connect timeout → REGISTRY naming it', async () => {
+    // A TCP listener that accepts and stays silent: the TLS handshake (part of connecting) hangs.
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((s) => sockets.push(s));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const host = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const c = new RegistryClient(host, { plainHttp: false, dockerConfig: false, connectTimeoutMs: 200, retry: { attempts: 2, baseDelayMs: 1 } });
+      const e = await failure(c.getManifest('a/b', 'latest', 'x'));
+      expect(e.code).toBe('REGISTRY');
+      expect(e.message).toMatch(/UND_ERR_CONNECT_TIMEOUT|Connect Timeout/i);
+      expect(sockets.length).toBe(2);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
   it('a server that never sends headers trips the idle timeout → REGISTRY naming the timeout', async () => {
     server.handler = (r) => (r.url === '/v2/' ? { status: 200 } : new Promise<Reply>(() => undefined));
     const e = await failure(client({ idleTimeoutMs: 150, retry: { attempts: 1 } }).getManifest('a/b', 'latest', 'x'));
