@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectCode } from '../testing/expect-error.js';
 import { BlobStore } from './blob-store.js';
 import { sha256Digest } from './digest.js';
-import { isLeaseLive, processStartTime } from './leases.js';
+import { isLeaseLive } from './leases.js';
+import { processStartTime } from './process-lock.js';
 
 const linux = process.platform === 'linux';
 let dir: string;
@@ -33,7 +34,7 @@ describe('leases', () => {
     expect(file.labels).toEqual({ ref: 'x' });
     const [rec] = await store.leases.list();
     expect(rec!.id).toBe('pull-1');
-    if (linux) expect(rec!.holder).toEqual({ pid: process.pid, startTime: await processStartTime(process.pid) });
+    if (linux) expect(rec!.holder).toEqual({ pid: process.pid, startTime: processStartTime(process.pid) });
     expect(await isLeaseLive(rec!)).toBe(true);
     await lease.release();
     expect(await store.leases.list()).toEqual([]);

@@ -2,17 +2,20 @@
  * Leases (containerd's `leases.Manager`): records under `<root>/leases/<id>.json` naming blobs that an
  * in-flight pull or import has written, or is about to reference, so that garbage collection keeps them
  * until an image index entry references them. A lease is live while it has not expired and its holder
- * process (pid plus start time from `/proc/<pid>/stat`, so a reused pid does not count) still runs.
+ * process (pid plus start time from `/proc/<pid>/stat`, so a reused pid does not count; checked as
+ * `storage/process-lock` checks lock holders) still runs.
  *
  * Shapes are in `storage/lease-types.ts`.
  *
  * @module storage/leases
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { err, ErrorCode } from '../errors.js';
 import { parseDigest } from './digest.js';
+import { isHolderAlive, processStartTime } from './process-lock.js';
 import type { Lease, LeaseOptions, LeaseRecord } from './lease-types.js';
 import { ensureStoreDir } from './root.js';
 
@@ -20,34 +23,9 @@ const LEASE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Largest lease file read, in bytes: 4 MiB (about 50 000 digests). */
 const MAX_LEASE_FILE = 4 * 1024 * 1024;
 
-/**
- * The start time of process `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`), or
- * undefined when the process does not exist or the platform has no procfs.
- */
-export async function processStartTime(pid: number): Promise<string | undefined> {
-  let stat: string;
-  try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
-}
-
-/** True when `holder` is still the process it was: same pid and same start time. */
-export async function holderAlive(holder: { pid: number; startTime: string }): Promise<boolean> {
-  if (!Number.isSafeInteger(holder.pid) || holder.pid <= 0) return false;
-  const now = await processStartTime(holder.pid);
-  if (now !== undefined) return now === holder.startTime;
-  if (process.platform === 'linux') return false;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** True when `holder` is still the process it was: same pid and same start time (see process-lock). */
+export function holderAlive(holder: { pid: number; startTime: string }): boolean {
+  return isHolderAlive({ ...holder, hostname: hostname() });
 }
 
 /**
@@ -123,7 +101,7 @@ export class LeaseManager {
     }
     await this.ready();
     await ensureStoreDir(this.dir);
-    const startTime = await processStartTime(process.pid);
+    const startTime = processStartTime(process.pid);
     const now = Date.now();
     const record: LeaseRecord = {
       id,
