@@ -57,9 +57,10 @@ export interface RegistryAccessOptions extends RegistryTlsOptions {
    */
   dockerConfig?: string | false;
   /**
-   * undici dispatcher (connection pool, proxy, custom TLS). When given, the TLS and timeout options
-   * below are the dispatcher's business and are ignored.
-   * @default a shared undici Agent with the system CA bundle and the timeouts below
+   * undici dispatcher (connection pool, proxy, custom TLS). When given, the TLS, proxy and timeout
+   * options are the dispatcher's business and are ignored.
+   * @default a shared undici Agent with the system CA bundle and the timeouts below, through
+   *   `HTTPS_PROXY` / `HTTP_PROXY` when set (not for `NO_PROXY` hosts and loopback registries)
    */
   dispatcher?: Dispatcher;
   /** Time to establish TCP + TLS, in ms. @default DEFAULT_CONNECT_TIMEOUT_MS (30 000) */
@@ -158,6 +159,7 @@ export class RegistryClient {
           ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
           ...(this.options.insecureSkipTlsVerify !== undefined ? { insecureSkipTlsVerify: this.options.insecureSkipTlsVerify } : {}),
           ...(this.options.systemCa !== undefined ? { systemCa: this.options.systemCa } : {}),
+          loopback: isLoopbackRegistry(registryApiHost(this.registry)),
           connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
           idleTimeoutMs: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
         }));
