@@ -9,7 +9,6 @@ import { mkdtempSync, openSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { WASI } from 'node:wasi';
 import { measure, measureAsync } from './stats.mjs';
 
 export const name = 'hello';
@@ -18,6 +17,7 @@ export const description = 'WASI hello module: magikrun run (cold/warm) vs node:
 /** @param {{ repo: string, runs: number, work: string }} ctx */
 export async function run({ repo, runs: RUNS, work }) {
   const cli = join(repo, 'packages/cli/dist/bin.js');
+  const { WASI } = await import('node:wasi'); // loaded here: it warns (experimental) on import
   // The module and image, built by clang-16 and umoci (tools/images), as the tests build them.
   const wasm = join(work, 'hello.wasm');
   execFileSync(join(repo, 'tools/images/build-hello-wasm.sh'), [wasm], { stdio: 'inherit' });
