@@ -266,3 +266,15 @@ describe('Harbor shapes (/service/token, harbor-registry, expires_in 1800)', () 
     expect(nf.message).toContain('artifact project/repo:v0 not found');
   });
 });
+
+describe('concurrency', () => {
+  it('concurrent first requests share one ping and one token fetch', async () => {
+    const hub = dockerHub(world);
+    registry.handler = hub.registry;
+    auth.handler = hub.auth;
+    const c = client();
+    await Promise.all([1, 2, 3, 4].map(() => c.getManifest('library/alpine', 'latest', 'alpine')));
+    expect(registry.requests.filter((r) => r.url === '/v2/')).toHaveLength(1);
+    expect(auth.requests).toHaveLength(1);
+  });
+});

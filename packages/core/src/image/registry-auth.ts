@@ -88,6 +88,7 @@ export class RegistryAuth {
   private scheme: 'none' | 'basic' | 'bearer' = 'none';
   private bearer: AuthChallenge | undefined;
   private readonly tokens = new Map<string, CachedToken>();
+  private readonly inflight = new Map<string, Promise<void>>();
   private creds: Promise<RegistryCredentials | undefined> | undefined;
   private resolved: RegistryCredentials | undefined;
 
@@ -150,7 +151,18 @@ export class RegistryAuth {
    * @throws MagikrunError `UNAUTHORIZED` (the issuer refused, or Basic auth without credentials),
    *   `REGISTRY` (an issuer that breaks the protocol or cannot be reached).
    */
-  async authorize(scope: string, signal: AbortSignal | undefined, challengeScope?: string): Promise<void> {
+  authorize(scope: string, signal: AbortSignal | undefined, challengeScope?: string): Promise<void> {
+    // Concurrent requests in one scope (parallel layers after a token expired) share one token fetch.
+    const key = `${scope}\n${challengeScope ?? ''}`;
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = this.authorizeOnce(scope, signal, challengeScope).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+
+  private async authorizeOnce(scope: string, signal: AbortSignal | undefined, challengeScope?: string): Promise<void> {
     if (this.scheme === 'basic') {
       const c = await this.credentials();
       if (!c || c.identityToken) {

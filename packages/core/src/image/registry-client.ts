@@ -128,6 +128,8 @@ export class RegistryClient {
   private readonly retry: Required<RetryOptions>;
   private dispatcher: Promise<Dispatcher> | undefined;
   private pinged = false;
+  /** The ping in flight, shared by concurrent first requests. */
+  private pinging: Promise<void> | undefined;
 
   constructor(registry: string, private readonly options: RegistryClientOptions = {}) {
     this.registry = registry;
@@ -322,7 +324,7 @@ export class RegistryClient {
     signal: AbortSignal | undefined,
     what: string,
   ): Promise<Dispatcher.ResponseData> {
-    if (!this.pinged) await this.ping(signal);
+    if (!this.pinged) await (this.pinging ??= this.ping(signal).finally(() => (this.pinging = undefined)));
     const scope = pullScope(repository);
     if (this.auth.needsToken(scope)) await this.auth.authorize(scope, signal);
     const url = new URL(path, this.baseUrl);
