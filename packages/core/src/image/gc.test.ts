@@ -108,6 +108,17 @@ describe('gc', () => {
     expect((await gc(store)).removed.map((r) => r.digest)).toEqual([kept.digest]);
   });
 
+  it('removes directories of crashed archive imports once they are old, not a fresh one', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.join(dir, 'tmp', 'import-old', 'blobs'), { recursive: true });
+    await mkdir(path.join(dir, 'tmp', 'import-new'), { recursive: true });
+    const old = new Date(Date.now() - 2 * 24 * 3600_000);
+    await utimes(path.join(dir, 'tmp', 'import-old'), old, old);
+    expect((await gc(store, { dryRun: true })).tmpRemoved).toBe(0);
+    expect((await gc(store)).tmpRemoved).toBe(1);
+    expect(await (await import('node:fs/promises')).readdir(path.join(dir, 'tmp'))).toEqual(['import-new']);
+  });
+
   it('never sweeps a blob written after gc began', async () => {
     const b = Buffer.from('fresh');
     await store.put(sha256Digest(b), b);

@@ -12,19 +12,20 @@
  */
 import { MAX_MANIFEST_SIZE } from '../constants.js';
 import { err, ErrorCode, isMagikrunError } from '../errors.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import { STALE_INGEST_AGE, type BlobStore } from '../storage/blob-store.js';
 import { isLeaseLive } from '../storage/leases.js';
 import type { BlobInfo } from '../storage/types.js';
 import { LocalImageIndex } from './local-index.js';
 import { parseManifestDocument } from './manifest.js';
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from './media-types.js';
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 
 /** Options of {@link gc}. */
 export interface GcOptions {
   /** Report what would be removed; remove nothing. @default false */
   dryRun?: boolean;
-  /** Temp files in `ingest/` older than this are removed, in ms. @default the store's STALE_INGEST_AGE (24 h) */
+  /** Temp files in `ingest/` and crashed archive imports in `tmp/` older than this are removed, in ms. @default STALE_INGEST_AGE (24 h) */
   ingestOlderThanMs?: number;
 }
 
@@ -43,6 +44,8 @@ export interface GcReport {
   deadLeases: string[];
   /** Abandoned temp files removed from `ingest/` (0 on a dry run). */
   ingestRemoved: number;
+  /** Directories of crashed archive imports removed from `<root>/tmp/` (0 on a dry run). */
+  tmpRemoved: number;
 }
 
 /**
@@ -124,11 +127,34 @@ export async function gc(store: BlobStore, options: GcOptions = {}): Promise<GcR
     removed.push(b);
   }
   let ingestRemoved = 0;
+  let tmpRemoved = 0;
   if (!dryRun) {
     for (const id of deadLeases) await store.leases.delete(id);
     ingestRemoved = await store.pruneIngest(options.ingestOlderThanMs !== undefined ? { olderThanMs: options.ingestOlderThanMs } : {});
+    tmpRemoved = await pruneTmp(path.join(store.root, 'tmp'), startedAt - (options.ingestOlderThanMs ?? STALE_INGEST_AGE));
   }
-  return { dryRun, removed, freedBytes: removed.reduce((n, b) => n + b.size, 0), kept, liveLeases, deadLeases, ingestRemoved };
+  return { dryRun, removed, freedBytes: removed.reduce((n, b) => n + b.size, 0), kept, liveLeases, deadLeases, ingestRemoved, tmpRemoved };
+}
+
+/** Remove `import-*` directories under `dir` last modified before `cutoff` (ms since the epoch). */
+async function pruneTmp(dir: string, cutoff: number): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const name of names) {
+    if (!name.startsWith('import-')) continue;
+    const p = path.join(dir, name);
+    const st = await lstat(p).catch(() => undefined);
+    if (st?.isDirectory() && st.mtimeMs <= cutoff) {
+      await rm(p, { recursive: true, force: true });
+      n++;
+    }
+  }
+  return n;
 }
 
 async function modifiedSince(file: string, t: number): Promise<boolean> {
