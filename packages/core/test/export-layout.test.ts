@@ -66,7 +66,7 @@ describe('exportImage', () => {
     const layer = store.pathFor(linux.layers[0]!);
     await chmod(layer, 0o600);
     const bytes = await readFile(layer);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     await writeFile(layer, bytes);
     await expectCode(exportImage(src, store, `oci:${out}:v1`), 'DIGEST_MISMATCH');
     const blobs = await readdir(path.join(out, 'blobs', 'sha256'));

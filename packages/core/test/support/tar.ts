@@ -17,8 +17,11 @@ export async function writeTar(file: string, members: TarMember[]): Promise<void
   for (const m of members) {
     const type = m.type ?? 'file';
     const data = type === 'file' ? Buffer.from(m.data ?? '') : undefined;
+    const header = { name: m.name, type, ...(m.linkname ? { linkname: m.linkname } : {}), ...(data ? { size: data.length } : {}) };
     await new Promise<void>((resolve, reject) => {
-      pack.entry({ name: m.name, type, ...(m.linkname ? { linkname: m.linkname } : {}), ...(data ? { size: data.length } : {}) }, data, (e) => (e ? reject(e) : resolve()));
+      const cb = (e?: Error | null) => (e ? reject(e) : resolve());
+      if (data) pack.entry(header, data, cb);
+      else pack.entry(header, cb);
     });
   }
   pack.finalize();
