@@ -12,6 +12,7 @@ import { registerImages } from './commands/images.js';
 import { registerRmi } from './commands/rmi.js';
 import { registerGc } from './commands/gc.js';
 import { registerSave } from './commands/save.js';
+import { registerLoad } from './commands/load.js';
 import { EXIT_MAGIKRUN_FAILED, exitCodeForError } from './exit-codes.js';
 
 /** Options every command accepts. */
@@ -35,6 +36,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerRmi(program, setExitCode);
   registerGc(program, setExitCode);
   registerSave(program, setExitCode);
+  registerLoad(program, setExitCode);
   return program;
 }
 

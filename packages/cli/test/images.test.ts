@@ -85,4 +85,24 @@ describe('magikrun images, rmi, gc, save', () => {
     expect((await runCli(['save', '-q', images.refs.hello, `oci:${out}:v2`], { root })).code).toBe(0);
     expect((await runCli(['gc'], { root })).stdout).toMatch(/^removed 0 blob\(s\)/);
   });
+
+  it('load imports a docker save archive under its RepoTags and an OCI archive under its key', async () => {
+    const tagged = join(dir, 'tagged.docker.tar');
+    execFileSync('skopeo', ['copy', '-q', '--additional-tag', 'example.com/linux:v2', `oci:${images.layout}:linux`, `docker-archive:${tagged}:example.com/linux:v1`]);
+    const root2 = join(dir, 'root-load');
+    const r = await runCli(['load', '-i', tagged], { root: root2 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Loaded image: example.com/linux:v1\nLoaded image: example.com/linux:v2\n');
+    const o = await runCli(['load', ociArchive], { root: root2 });
+    expect(o.stdout).toBe(`Loaded image: oci-archive:${ociArchive}:linux\n`);
+    const listed = JSON.parse((await runCli(['images', '--json'], { root: root2 })).stdout) as { reference: string; digest: string }[];
+    expect(listed.map((e) => e.reference).sort()).toEqual([`oci-archive:${ociArchive}:linux`, 'example.com/linux:v1', 'example.com/linux:v2'].sort());
+    // the loaded names work like pulled ones
+    const out = join(dir, 'from-load');
+    expect((await runCli(['save', '-q', 'example.com/linux:v2', `oci:${out}:x`], { root: root2 })).code).toBe(0);
+    const bad = await runCli(['load', join(dir, 'missing.tar')], { root: root2 });
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('[NOT_FOUND]');
+  });
 });

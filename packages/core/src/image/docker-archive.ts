@@ -32,13 +32,14 @@ import type { ArchiveReference } from './source.js';
 import type { PulledImage, PullOptions } from './types.js';
 
 /** One entry of a docker save `manifest.json`. */
-interface DockerArchiveEntry {
+export interface DockerArchiveEntry {
   Config: string;
   RepoTags: string[];
   Layers: string[];
 }
 
-function parseEntries(bytes: Buffer, label: string): DockerArchiveEntry[] {
+/** Parse a docker save `manifest.json`. @throws MagikrunError `INVALID_ARGUMENT` */
+export function parseEntries(bytes: Buffer, label: string): DockerArchiveEntry[] {
   let v: unknown;
   try {
     v = JSON.parse(bytes.toString('utf8'));
@@ -56,7 +57,8 @@ function parseEntries(bytes: Buffer, label: string): DockerArchiveEntry[] {
   });
 }
 
-function canonicalTag(tag: string): string | undefined {
+/** A RepoTag as a canonical reference (`busybox:1` → `docker.io/library/busybox:1`), or undefined if malformed. */
+export function canonicalTag(tag: string): string | undefined {
   try {
     return parseReference(tag).canonical;
   } catch {
@@ -78,7 +80,7 @@ function choose(entries: DockerArchiveEntry[], ref: string | undefined, label: s
   return hits[0]!;
 }
 
-async function readSmall(file: string, max: number, what: string, label: string): Promise<Buffer> {
+export async function readSmall(file: string, max: number, what: string, label: string): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();

@@ -16,7 +16,7 @@ import { resolveLimits } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { ensureStoreDir } from '../storage/root.js';
-import { extractArchive } from './archive-extract.js';
+import { extractArchive, type ExtractedArchive } from './archive-extract.js';
 import { importDockerArchive } from './docker-archive.js';
 import { pullImage } from './pull.js';
 import type { ArchiveReference } from './source.js';
@@ -36,22 +36,38 @@ export async function importArchive(
   store: BlobStore,
   options: PullOptions = {},
 ): Promise<PulledImage> {
+  return withExtractedArchive(archive.file, store, options, async (extracted) => {
+    if (transport === 'docker-archive') return importDockerArchive(extracted, archive, store, options);
+    // An OCI layout: read it as `oci:` would be, recorded under the archive's key.
+    return pullImage({ transport: 'oci', layout: { dir: extracted.dir, tag: archive.ref, canonical: archive.canonical } }, store, options);
+  });
+}
+
+/**
+ * Extract `file` into a private directory under `<root>/tmp/`, run `fn` on it, remove the directory.
+ *
+ * @throws MagikrunError as {@link extractArchive}, `ABORTED`, and whatever `fn` throws.
+ */
+export async function withExtractedArchive<T>(
+  file: string,
+  store: BlobStore,
+  options: Pick<PullOptions, 'limits' | 'signal'>,
+  fn: (extracted: ExtractedArchive) => Promise<T>,
+): Promise<T> {
   const limits = resolveLimits(options.limits);
   await store.ready();
   const tmpRoot = path.join(store.root, 'tmp');
   await ensureStoreDir(tmpRoot);
   const dir = await mkdtemp(path.join(tmpRoot, 'import-'));
   try {
-    if (options.signal?.aborted) throw err(ErrorCode.Aborted, `importing ${archive.canonical} was aborted`, { reference: archive.canonical }, options.signal.reason);
+    if (options.signal?.aborted) throw err(ErrorCode.Aborted, `importing ${file} was aborted`, { path: file }, options.signal.reason);
     const extracted = await extractArchive(
-      archive.file,
+      file,
       dir,
       { maxEntrySize: limits.maxLayerSize, maxTotalSize: limits.maxRootfsSize + limits.maxManifestSize },
       options.signal,
     );
-    if (transport === 'docker-archive') return await importDockerArchive(extracted, archive, store, options);
-    // An OCI layout: read it as `oci:` would be, recorded under the archive's key.
-    return await pullImage({ transport: 'oci', layout: { dir, tag: archive.ref, canonical: archive.canonical } }, store, options);
+    return await fn(extracted);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -53,3 +53,4 @@ export { gc, type GcOptions, type GcReport } from './gc.js';
 export { parseArchiveReference, type ArchiveReference } from './source.js';
 export { importArchive } from './import-archive.js';
 export { exportImage, type ExportResult } from './export-layout.js';
+export { loadArchive, CONTAINERD_IMAGE_NAME, type LoadedArchive } from './load-archive.js';
