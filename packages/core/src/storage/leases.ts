@@ -10,7 +10,7 @@
  * @module storage/leases
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { err, ErrorCode } from '../errors.js';
@@ -67,7 +67,8 @@ export class LeaseManager {
     this.dir = path.join(root, 'leases');
   }
 
-  async #write(record: LeaseRecord): Promise<void> {
+  /** Write the record atomically: replace the lease file, or with `create` link it into place (EEXIST if taken). */
+  async #write(record: LeaseRecord, create = false): Promise<void> {
     const target = path.join(this.dir, `${record.id}.json`);
     const tmp = path.join(this.dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
     const fh = await open(tmp, 'wx', 0o600);
@@ -78,7 +79,12 @@ export class LeaseManager {
       await fh.close();
     }
     try {
-      await rename(tmp, target);
+      if (create) {
+        await link(tmp, target);
+        await unlink(tmp);
+      } else {
+        await rename(tmp, target);
+      }
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       throw e;
@@ -112,13 +118,12 @@ export class LeaseManager {
       ...(options.labels ? { labels: { ...options.labels } } : {}),
     };
     try {
-      // O_EXCL claims the id; the full record replaces the claim atomically.
-      await (await open(path.join(this.dir, `${id}.json`), 'wx', 0o600)).close();
+      // link() claims the id and publishes the complete record in one step: no half-written lease.
+      await this.#write(record, true);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw err(ErrorCode.AlreadyExists, `lease ${id} exists already; choose another id`, { id });
       throw e;
     }
-    await this.#write(record);
     return this.#handle(record);
   }
 
@@ -178,7 +183,7 @@ export class LeaseManager {
       const v: unknown = JSON.parse(text);
       return isRecord(v) && v.id === id ? v : undefined;
     } catch {
-      return undefined; // a claim being filled in, or a torn file: not a lease
+      return undefined; // not written by this module: not a lease
     }
   }
 
