@@ -23,6 +23,7 @@ import type { PulledImage } from './types.js';
 export async function loadImage(reference: string | ImageSource, store: BlobStore, options: { cwd?: string } = {}): Promise<PulledImage | undefined> {
   const source = typeof reference === 'string' ? parseImageSource(reference, options.cwd) : reference;
   const key = sourceKey(source);
+  await store.ready(); // the root is checked (owner, mode) before anything under it is read
   const entry = await new LocalImageIndex(store.root).get(key);
   if (!entry) return undefined;
   let bytes: Buffer;

@@ -103,6 +103,21 @@ describe('BlobStore root', () => {
     await expectCode(BlobStore.open({ root }), 'INVALID_ARGUMENT');
   });
 
+  it('refuses a root below a file, and one under /proc, with a typed error (no endless mkdir)', async () => {
+    await writeFile(path.join(dir, 'plain'), 'x');
+    await expectCode(BlobStore.open({ root: path.join(dir, 'plain', 'sub') }), 'INVALID_ARGUMENT');
+    if (process.platform === 'linux') await expectCode(BlobStore.open({ root: '/proc/magikrun-nope/root' }), 'INVALID_ARGUMENT');
+  });
+
+  it.runIf(posix)('refuses a group- or world-writable directory inside the root', async () => {
+    const root = path.join(dir, 'r2');
+    await mkdir(root, { mode: 0o700 });
+    await mkdir(path.join(root, 'blobs'));
+    await chmod(path.join(root, 'blobs'), 0o777);
+    const e = await expectCode(BlobStore.open({ root }), 'INVALID_ARGUMENT');
+    expect(e.message).toMatch(/chmod 700/);
+  });
+
   it('checks maxBlobSize like any limit', async () => {
     expect(new BlobStore({ root: dir }).maxBlobSize).toBe(MAX_LAYER_SIZE);
     await expectCode(() => new BlobStore({ root: dir, maxBlobSize: MAX_LAYER_SIZE + 1 }), 'INVALID_ARGUMENT');

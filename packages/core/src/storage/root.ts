@@ -43,7 +43,7 @@ export function resolveStoreRoot(root?: string, env: NodeJS.ProcessEnv = process
 export async function prepareStoreRoot(root: string): Promise<void> {
   let created: string | undefined;
   try {
-    created = await mkdir(root, { recursive: true, mode: DIR_MODE });
+    created = await mkdirParents(root);
   } catch (e) {
     throw err(ErrorCode.InvalidArgument, `cannot create the store root ${root}: ${(e as Error).message}; set ${ROOT_ENV} or the root option to a directory you own`, { root }, e);
   }
@@ -74,6 +74,28 @@ export async function prepareStoreRoot(root: string): Promise<void> {
 }
 
 /**
+ * `mkdir -p` without Node's recursive mkdir, which loops forever on some paths (a missing directory
+ * under /proc answers ENOENT, then EEXIST for its parent, and Node retries). Walks up to the nearest
+ * existing ancestor, then creates each missing component once.
+ *
+ * @returns the first directory created, or undefined when `dir` existed.
+ */
+async function mkdirParents(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      await stat(d);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw e;
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) await mkdir(d, { mode: DIR_MODE });
+  return missing[0];
+}
+
+/**
  * Create a directory inside the root (0700) and check that it is a real directory, not a symlink that
  * could lead writes elsewhere or onto another filesystem (where rename would fail).
  *
@@ -86,6 +108,10 @@ export async function ensureStoreDir(dir: string): Promise<boolean> {
   const st = await lstat(dir);
   if (!st.isDirectory()) {
     throw err(ErrorCode.InvalidArgument, `${dir} inside the store is not a plain directory (symlink or file); remove it so the store can recreate it`, { path: dir });
+  }
+  if (process.platform !== 'win32' && (st.mode & 0o022) !== 0) {
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    throw err(ErrorCode.InvalidArgument, `refusing ${dir} inside the store: it is group- or world-writable (mode ${mode}); run "chmod 700 ${dir}"`, { path: dir, mode });
   }
   return created !== undefined;
 }
