@@ -293,3 +293,54 @@ describe('challenges that come late, and credential sources', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('nested indexes', () => {
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const indexOf = (child: Buffer, mediaType: string) =>
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType, digest: sha(child), size: child.length, platform: { os: 'linux', architecture: 'amd64' } }] }));
+  let store: BlobStore;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, cleanup } = await tempStore());
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+  /** Serve `docs` by digest, the first as tag `latest`; blobs (config, layer) from the fixtures. */
+  const serveChain = (docs: Buffer[]) => {
+    server.handler = (r) => {
+      if (r.url === '/v2/') return { status: 200 };
+      const ref = r.url.split('/').pop()!;
+      const doc = ref === 'latest' ? docs[0] : docs.find((d) => sha(d) === ref);
+      if (r.url.includes('/manifests/') && doc) {
+        const mt = (JSON.parse(doc.toString()) as { mediaType: string }).mediaType;
+        return { status: 200, headers: { 'content-type': mt, 'docker-content-digest': sha(doc) }, body: doc };
+      }
+      if (ref === CONFIG_DIGEST) return { status: 200, body: CONFIG };
+      if (ref === LAYER_DIGEST) return { status: 200, body: LAYER };
+      return { status: 404 };
+    };
+  };
+  const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+  it('index → index → manifest is followed (two levels)', async () => {
+    const inner = indexOf(MANIFEST, OCI_MANIFEST);
+    const outer = indexOf(inner, OCI_INDEX);
+    serveChain([outer, inner, MANIFEST]);
+    const img = await pullImage(`${server.host}/n/x:latest`, store, { dockerConfig: false, platform: 'linux/amd64' });
+    expect(img.digest).toBe(MANIFEST_DIGEST);
+    expect(img.indexDigest).toBe(sha(outer));
+  });
+
+  it('three levels of indexes → UNSUPPORTED before the manifest or any blob is fetched', async () => {
+    const i3 = indexOf(MANIFEST, OCI_MANIFEST);
+    const i2 = indexOf(i3, OCI_INDEX);
+    const i1 = indexOf(i2, OCI_INDEX);
+    serveChain([i1, i2, i3, MANIFEST]);
+    const e = await failure(pullImage(`${server.host}/n/x:latest`, store, { dockerConfig: false, platform: 'linux/amd64' }));
+    expect(e.code).toBe('UNSUPPORTED');
+    expect(e.message).toContain('nested');
+    expect(server.requests.some((r) => r.url.endsWith(MANIFEST_DIGEST) || r.url.includes('/blobs/'))).toBe(false);
+  });
+});
