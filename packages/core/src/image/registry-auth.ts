@@ -73,7 +73,7 @@ export function pullScope(repository: string): string {
 export interface RegistryAuthOptions {
   /** @default Docker's config.json (see `dockerConfig`), else anonymous */
   credentials?: CredentialSource;
-  /** Directory of Docker's config.json, or false to ignore it. @default $DOCKER_CONFIG or ~/.docker */
+  /** Directory of Docker's config.json, or false to read no auth file. @default skopeo's search (see RegistryAccessOptions) */
   dockerConfig?: string | false;
   /** Allow an anonymous token request to a plain-HTTP realm on a non-loopback host. @default false */
   plainHttp?: boolean;

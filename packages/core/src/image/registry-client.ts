@@ -51,9 +51,11 @@ export interface RegistryAccessOptions extends RegistryTlsOptions {
    */
   credentials?: CredentialSource;
   /**
-   * Where to look for Docker's `config.json` (`auths`, `credHelpers`, `credsStore`): a directory
-   * (like `$DOCKER_CONFIG`), or `false` to ignore it.
-   * @default `$DOCKER_CONFIG`, else `~/.docker`
+   * Where to look for credentials in Docker's `config.json` format (`auths`, `credHelpers`,
+   * `credsStore`): a directory (like `$DOCKER_CONFIG`; then only its config.json is read), or `false`
+   * to read no file at all.
+   * @default skopeo's search: `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+   *   `~/.config/containers/auth.json`, then `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`
    */
   dockerConfig?: string | false;
   /**

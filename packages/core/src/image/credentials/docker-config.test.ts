@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,5 +54,47 @@ describe('Docker config.json', () => {
   it('an invalid helper name is refused before anything runs', async () => {
     await write({ credHelpers: { 'ghcr.io': '../../bin/sh' } });
     await expect(dockerConfigCredentials('ghcr.io', dir)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('the auth file search (skopeo order)', () => {
+  const VARS = ['HOME', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'REGISTRY_AUTH_FILE', 'DOCKER_CONFIG'];
+  const saved: Record<string, string | undefined> = {};
+  beforeEach(() => {
+    for (const v of VARS) saved[v] = process.env[v];
+    process.env.HOME = dir;
+    for (const v of VARS.slice(1)) delete process.env[v];
+  });
+  afterEach(() => {
+    for (const v of VARS) {
+      if (saved[v] === undefined) delete process.env[v];
+      else process.env[v] = saved[v];
+    }
+  });
+  const put = async (file: string, user: string) => {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify({ auths: { 'r.example': { auth: b64(`${user}:pw`) } } }));
+  };
+
+  it('podman’s auth.json comes before Docker’s config.json; REGISTRY_AUTH_FILE before both', async () => {
+    await put(path.join(dir, '.docker', 'config.json'), 'docker');
+    expect((await dockerConfigCredentials('r.example'))?.username).toBe('docker');
+    await put(path.join(dir, '.config', 'containers', 'auth.json'), 'podman');
+    expect((await dockerConfigCredentials('r.example'))?.username).toBe('podman');
+    process.env.XDG_RUNTIME_DIR = path.join(dir, 'run');
+    await put(path.join(dir, 'run', 'containers', 'auth.json'), 'runtime');
+    expect((await dockerConfigCredentials('r.example'))?.username).toBe('runtime');
+    process.env.REGISTRY_AUTH_FILE = path.join(dir, 'explicit.json');
+    await put(path.join(dir, 'explicit.json'), 'explicit');
+    expect((await dockerConfigCredentials('r.example'))?.username).toBe('explicit');
+    // a file that does not name the registry does not stop the search
+    expect(await dockerConfigCredentials('other.example')).toBeUndefined();
+  });
+
+  it('an explicit directory reads only its config.json', async () => {
+    await put(path.join(dir, '.config', 'containers', 'auth.json'), 'podman');
+    await put(path.join(dir, 'only', 'config.json'), 'only');
+    expect((await dockerConfigCredentials('r.example', path.join(dir, 'only')))?.username).toBe('only');
+    expect(await dockerConfigCredentials('r.example', path.join(dir, 'empty'))).toBeUndefined();
   });
 });

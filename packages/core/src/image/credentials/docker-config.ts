@@ -76,7 +76,29 @@ export function helperServerUrl(registry: string): string {
  *   (as `docker` does, rather than silently pulling anonymously).
  */
 export async function readDockerConfig(dir?: string): Promise<DockerConfigFile | undefined> {
-  const file = path.join(dockerConfigDir(dir), 'config.json');
+  return readAuthFile(path.join(dockerConfigDir(dir), 'config.json'));
+}
+
+/**
+ * The auth files skopeo and podman read before Docker's (containers-auth.json(5)): `$REGISTRY_AUTH_FILE`,
+ * `$XDG_RUNTIME_DIR/containers/auth.json`, `$XDG_CONFIG_HOME/containers/auth.json` (default
+ * `~/.config/containers/auth.json`). Same format as config.json.
+ */
+export function containersAuthFiles(): string[] {
+  const out: string[] = [];
+  if (process.env.REGISTRY_AUTH_FILE) out.push(process.env.REGISTRY_AUTH_FILE);
+  if (process.env.XDG_RUNTIME_DIR) out.push(path.join(process.env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
+  out.push(path.join(process.env.XDG_CONFIG_HOME || path.join(homedir(), '.config'), 'containers', 'auth.json'));
+  return out;
+}
+
+/**
+ * Read an auth file in config.json format (`auths`, `credHelpers`, `credsStore`).
+ *
+ * @returns the parsed file, or undefined when it does not exist or cannot be read.
+ * @throws MagikrunError `INVALID_ARGUMENT` when it exists but is not valid JSON of the expected shape.
+ */
+export async function readAuthFile(file: string): Promise<DockerConfigFile | undefined> {
   let text: string;
   try {
     const buf = await readFile(file);

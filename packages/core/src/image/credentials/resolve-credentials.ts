@@ -1,15 +1,26 @@
 /**
- * Where a pull's registry credentials come from, in docker/cli's order: credentials given through
- * the API win; else Docker's `config.json` — the registry's `credHelpers` entry, else `credsStore`,
- * else the `auths` entry (`auth` = base64 `user:pass`, `username`/`password`, or `identitytoken`).
- * A helper that has nothing for the registry falls back to `auths`, as docker/cli's native store does.
+ * Where a pull's registry credentials come from: credentials given through the API win; else the
+ * containers auth files (skopeo, podman) and Docker's `config.json`, in skopeo's order. In each file,
+ * docker/cli's rule: the registry's `credHelpers` entry, else `credsStore`, else the `auths` entry
+ * (`auth` = base64 `user:pass`, `username`/`password`, or `identitytoken`). A helper that has nothing
+ * for the registry falls back to `auths`, as docker/cli's native store does.
  *
  * @module image/credentials/resolve-credentials
  */
 import { err, ErrorCode } from '../../errors.js';
 import type { RegistryCredentials } from '../registry-auth.js';
 import { runCredentialHelper } from './credential-helper.js';
-import { findAuthEntry, findHelper, helperServerUrl, readDockerConfig, type DockerAuthEntry } from './docker-config.js';
+import path from 'node:path';
+import {
+  containersAuthFiles,
+  dockerConfigDir,
+  findAuthEntry,
+  findHelper,
+  helperServerUrl,
+  readAuthFile,
+  type DockerAuthEntry,
+  type DockerConfigFile,
+} from './docker-config.js';
 
 /** Credentials from an `auths` entry, if it holds any. */
 export function credentialsFromAuthEntry(e: DockerAuthEntry, where: string): RegistryCredentials | undefined {
@@ -27,15 +38,8 @@ export function credentialsFromAuthEntry(e: DockerAuthEntry, where: string): Reg
   return { username, password };
 }
 
-/**
- * Credentials for `registry` from Docker's config in `dir` (`$DOCKER_CONFIG` or `~/.docker` by default).
- *
- * @returns undefined when the config names none (anonymous).
- * @throws MagikrunError `INVALID_ARGUMENT` (malformed config.json), `UNAUTHORIZED` (a helper that fails).
- */
-export async function dockerConfigCredentials(registry: string, dir?: string): Promise<RegistryCredentials | undefined> {
-  const config = await readDockerConfig(dir);
-  if (!config) return undefined;
+/** Credentials for `registry` from one parsed auth file: its helper, else its `auths` entry. */
+async function fromFile(config: DockerConfigFile, registry: string): Promise<RegistryCredentials | undefined> {
   const helper = findHelper(config, registry);
   if (helper) {
     const got = await runCredentialHelper(helper, helperServerUrl(registry));
@@ -43,4 +47,25 @@ export async function dockerConfigCredentials(registry: string, dir?: string): P
   }
   const entry = findAuthEntry(config, registry);
   return entry ? credentialsFromAuthEntry(entry, `${config.path} auths entry for ${registry}`) : undefined;
+}
+
+/**
+ * Credentials for `registry` from the auth files users log in with.
+ *
+ * With `dir`, only `<dir>/config.json`. Without it, skopeo's order: the containers auth files
+ * ({@link containersAuthFiles}: `$REGISTRY_AUTH_FILE`, podman's `auth.json`), then Docker's
+ * `config.json` (`$DOCKER_CONFIG` or `~/.docker`); the first file that names the registry wins.
+ *
+ * @returns undefined when no file names it (anonymous).
+ * @throws MagikrunError `INVALID_ARGUMENT` (a malformed file), `UNAUTHORIZED` (a helper that fails).
+ */
+export async function dockerConfigCredentials(registry: string, dir?: string): Promise<RegistryCredentials | undefined> {
+  const files = dir !== undefined ? [path.join(dir, 'config.json')] : [...containersAuthFiles(), path.join(dockerConfigDir(), 'config.json')];
+  for (const file of files) {
+    const config = await readAuthFile(file);
+    if (!config) continue;
+    const got = await fromFile(config, registry);
+    if (got) return got;
+  }
+  return undefined;
 }
