@@ -25,7 +25,7 @@ export interface RegistryFlags {
 export function addRegistryFlags(cmd: Command): Command {
   return cmd
     .option('--creds <user:password>', 'registry credentials (default: from Docker config.json and credential helpers)')
-    .option('--docker-config <dir>', 'directory of Docker config.json (default: $DOCKER_CONFIG or ~/.docker)')
+    .option('--docker-config <dir>', 'read credentials only from DIR/config.json (default: $REGISTRY_AUTH_FILE, podman auth.json, then $DOCKER_CONFIG or ~/.docker)')
     .option('--ca <file>', 'also trust this PEM CA certificate for registry TLS (the system CA bundle is always loaded)')
     .option('--insecure-skip-tls-verify', 'do not verify registry TLS certificates (throw-away registries only)')
     .option('--plain-http', 'talk plain HTTP to a registry that is not on loopback')
