@@ -3,6 +3,10 @@
  */
 import { main } from './program.js';
 
+// A closed pipe on our own output (`magikrun run … | head`) must not crash magikrun before it has
+// cleaned up; the workload's writes fail instead, and magikrun still removes the container.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

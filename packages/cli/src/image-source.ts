@@ -55,6 +55,8 @@ export interface ResolveOptions {
   quiet: boolean;
   /** Registry credentials, TLS, timeouts (the registry flags). */
   access?: RegistryAccessOptions;
+  /** Cancels a pull (Ctrl-C); verified blobs stay for the next try. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function resolveImage(ctx: CliContext, registry: RuntimeRegistry | 
       ...options.access,
       platform: options.platform,
       acceptPlatforms: registry ? runnablePlatforms(registry) : undefined,
+      signal: options.signal,
       onProgress: display ? (p) => display.update(p) : undefined,
     });
     display?.finish(image.digest);

@@ -19,9 +19,10 @@ export interface LimitFlags {
 export function limitsFromFlags(flags: LimitFlags): Record<string, unknown> | undefined {
   const limits: Record<string, unknown> = {};
   if (flags.fuel !== undefined) {
+    const n = Number(flags.fuel);
     if (flags.fuel === 'unlimited') limits.fuel = false;
-    else if (/^\d+$/.test(flags.fuel)) limits.fuel = Number(flags.fuel);
-    else throw err(ErrorCode.InvalidArgument, `--fuel ${JSON.stringify(flags.fuel)}: expected a whole number or "unlimited"`, { fuel: flags.fuel });
+    else if (/^[0-9.e+]+$/i.test(flags.fuel) && Number.isSafeInteger(n) && n > 0) limits.fuel = n;
+    else throw err(ErrorCode.InvalidArgument, `--fuel ${JSON.stringify(flags.fuel)}: expected a positive whole number (such as 1000000 or 1e9) or "unlimited"`, { fuel: flags.fuel });
   }
   if (flags.memory !== undefined) {
     const n = parseBytes.parse(flags.memory);

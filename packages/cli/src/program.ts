@@ -3,6 +3,7 @@
  *
  * @module program
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isMagikrunError } from '@magikrun/core';
 import { registerRun } from './commands/run.js';
@@ -15,6 +16,11 @@ import { registerSave } from './commands/save.js';
 import { registerLoad } from './commands/load.js';
 import { EXIT_MAGIKRUN_FAILED, exitCodeForError } from './exit-codes.js';
 
+/** This package's version, from its package.json (dist/bin.js → ../package.json). */
+function cliVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
 /** Options every command accepts. */
 export interface GlobalOptions {
   /** magikrun's data root (blobs, images, bundles, cache). @default $MAGIKRUN_ROOT or ~/.magikrun */
@@ -25,6 +31,7 @@ export interface GlobalOptions {
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('magikrun')
     .description('Run OCI images on isolation backends: WebAssembly (wasmtime), Linux containers, microVMs')
+    .version(cliVersion(), '-V, --version')
     .option('--root <dir>', 'data root (blobs, images, bundles, cache); default $MAGIKRUN_ROOT or ~/.magikrun')
     .enablePositionalOptions()
     .showHelpAfterError()

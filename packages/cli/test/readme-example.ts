@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { BlobStore, BundleBuilder, Platform, pullImage } from '@magikrun/core';
+import { BlobStore, BundleBuilder, Platform, pullImage, removeBundle } from '@magikrun/core';
 import type { ExitStatus } from '@magikrun/core';
 import { RuntimeRegistry } from '@magikrun/registry';
 
@@ -19,5 +19,6 @@ export async function runImage(reference: string, args: string[], out: { stdout:
   await runtime.start(id);
   const status = await runtime.wait(id); // { code: 0, reason: 'exited' }
   await runtime.delete(id);
+  await removeBundle(bundle); // OCI delete leaves the bundle, as runc does
   return status;
 }

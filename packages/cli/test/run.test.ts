@@ -102,7 +102,7 @@ describe('magikrun run', () => {
     await rm(join(data, 'out.txt'));
   });
 
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`forwards ${sig} to a workload blocked in a host call and exits ${code}, leaving nothing behind`, async () => {
       const child = runCli(['run', '-q', images.refs.hello, '--sleep=3600'], { root });
       await child.stdoutContains('sleeping');
@@ -131,6 +131,44 @@ describe('magikrun run', () => {
     expect(refused.stderr).toMatch(/allowAboveDefault|above its default/);
     const allowed = await runCli(['run', '-q', '--memory', '1gb', '--allow-above-default', images.refs.hello], { root });
     expect(allowed.code).toBe(0);
+  });
+
+  it('a second SIGINT kills a workload that survived the first (exit 137), and the --name is free again', async () => {
+    const child = runCli(['run', '-q', '--name', 'twice', images.refs.hello, '--sleep=3600'], { root });
+    await child.stdoutContains('sleeping');
+    process.kill(child.pid, 'SIGINT');
+    process.kill(child.pid, 'SIGINT');
+    const r = await child;
+    expect([130, 137]).toContain(r.code);
+    const again = await runCli(['run', '-q', '--name', 'twice', images.refs.hello], { root });
+    expect(again.code).toBe(0);
+  });
+
+  it('output piped into a reader that closes early (| head) still ends with cleanup', async () => {
+    const r = await runCli(['run', '-q', '--name', 'piped', images.refs.hello, '--sleep=1'], { root, closeStdoutAfter: 1 });
+    expect(r.code).not.toBe(null);
+    await expect(readdir(join(root, 'bundles'))).resolves.toEqual([]);
+  });
+
+  it('refuses --workdir for a WASI preview 1 module (it has no working directory) with UNSUPPORTED', async () => {
+    const r = await runCli(['run', '-q', '--workdir', '/share/hello', images.refs.hello], { root });
+    expect(r.stderr).toMatch(/working directory .* WASI preview 1/);
+    expect(r.stderr).toMatch(/UNSUPPORTED/);
+    expect(r.code).toBe(125);
+  });
+
+  it('says a Linux image needs a Linux runtime (UNAVAILABLE, 125) instead of blaming the wasm check', async () => {
+    const r = await runCli(['run', '-q', images.refs.linux], { root });
+    expect(r.stderr).toMatch(/linux\/\w+ image and no runtime for Linux containers is installed/);
+    expect(r.stderr).toMatch(/UNAVAILABLE/);
+    expect(r.code).toBe(125);
+  });
+
+  it('accepts --fuel in exponent form (1e9) and prints --version', async () => {
+    const r = await runCli(['run', '-q', '--fuel', '1e9', images.refs.hello], { root });
+    expect(r.code).toBe(0);
+    const v = await runCli(['--version'], { root });
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('exits 125 for bad options (a relative guest path)', async () => {

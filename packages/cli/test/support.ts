@@ -21,7 +21,7 @@ export interface CliRun extends Promise<CliResult> {
   stdoutContains(text: string): Promise<void>;
 }
 
-export function runCli(args: string[], options: { root: string; cwd?: string; env?: NodeJS.ProcessEnv } ): CliRun {
+export function runCli(args: string[], options: { root: string; cwd?: string; env?: NodeJS.ProcessEnv; closeStdoutAfter?: number }): CliRun {
   const child = spawn(process.execPath, [CLI, '--root', options.root, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -32,6 +32,8 @@ export function runCli(args: string[], options: { root: string; cwd?: string; en
   const waiters: { text: string; resolve: () => void }[] = [];
   child.stdout.setEncoding('utf8').on('data', (c: string) => {
     stdout += c;
+    // Like `| head -n N`: close our end of the pipe after N lines.
+    if (options.closeStdoutAfter !== undefined && stdout.split('\n').length > options.closeStdoutAfter) child.stdout.destroy();
     for (const w of waiters.splice(0)) (stdout.includes(w.text) ? w.resolve() : waiters.push(w));
   });
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));

@@ -5,10 +5,11 @@
  * @module commands/run
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { Option } from 'commander';
 import type { Command } from 'commander';
-import { BundleBuilder, err, ErrorCode, parseSignal } from '@magikrun/core';
-import type { Bundle, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
+import { BundleBuilder, err, ErrorCode, imageBundleKind, isMagikrunError, removeBundle } from '@magikrun/core';
+import type { Bundle, BundleKind, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
+import { SignalForwarder } from '../signals.js';
 import { isShellExitCode, shellExitCode } from '../exit-codes.js';
 import { limitsFromFlags } from '../limits.js';
 import { parseEnv, parseVolume } from '../options.js';
@@ -48,7 +49,7 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
     .option('--entrypoint <path>', 'override the image Entrypoint (clears its Cmd)')
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-i, --interactive', 'connect stdin (otherwise it is closed)')
-    .option('--pull <policy>', 'missing | always | never', 'missing')
+    .addOption(new Option('--pull <policy>', 'when to pull the image').choices(['missing', 'always', 'never']).default('missing'))
     .option('--name <id>', 'container id (default: a random one)')
     .option('-q, --quiet', 'no pull progress')
     .option('--fuel <n|unlimited>', 'wasm: fuel (about one unit per instruction); default 1e9')
@@ -64,11 +65,30 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
 }
 
 async function run(reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
+  const signals = new SignalForwarder();
+  try {
+    return await runWith(signals, reference, args, opts, globals);
+  } catch (e) {
+    if (signals.received) {
+      process.stderr.write(`magikrun: interrupted by ${signals.received}\n`);
+      return signals.exitCode();
+    }
+    throw e;
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function runWith(signals: SignalForwarder, reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
   const limits = limitsFromFlags(opts);
   const access = registryAccessFrom(opts);
   const ctx = await openContext(globals.root);
   const registry = await openRegistry(ctx);
-  const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true, access });
+  const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true, access, signal: signals.abort.signal });
+  signals.throwIfReceived();
+  const runtimeFor = (kind: BundleKind): OciRuntime => (opts.runtime ? registry.require(opts.runtime) : registry.requireForBundle(kind));
+  // A Linux image runs on a Linux runtime; without one, it may still hold a wasm entrypoint (runwasi's rule).
+  const kind: BundleKind = imageBundleKind(image) === 'oci' && !opts.runtime && !registry.supports('oci') ? 'wasm' : imageBundleKind(image);
 
   const id = opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`;
   const bundle = await new BundleBuilder({ root: ctx.root })
@@ -81,39 +101,60 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
       env: parseEnv(opts.env),
       volumes: opts.volume.map((v) => parseVolume(v)),
       workdir: opts.workdir,
+      kind,
+    })
+    .catch((e: unknown) => {
+      if (kind !== imageBundleKind(image) && isMagikrunError(e, ErrorCode.InvalidArgument) && /no WebAssembly module/.test(e.message)) {
+        // Not a wasm image after all: say what is missing rather than what the wasm check found.
+        const why = registry.unavailableRuntimes().map((u) => `${u.name}: ${u.reason}`);
+        throw err(
+          ErrorCode.Unavailable,
+          `${image.reference} is a ${image.platform.os}/${image.platform.architecture} image and no runtime for Linux containers is installed (the youki backend is planned)${why.length ? `; ${why.join('; ')}` : ''}`,
+          { reference: image.reference, platform: image.platform },
+          e,
+        );
+      }
+      throw e;
     });
   try {
-    const runtime = opts.runtime ? registry.require(opts.runtime) : registry.requireForBundle(bundle.kind);
+    signals.throwIfReceived();
+    const runtime = runtimeFor(bundle.kind);
     if (limits && runtime.name !== 'wasmtime') {
       throw err(ErrorCode.Unsupported, `--fuel, --memory and --timeout apply to the wasmtime runtime, not ${runtime.name}`, { runtime: runtime.name });
     }
-    const status = await runContainer(runtime, id, bundle, opts.interactive === true, limits);
+    const status = await runContainer(runtime, id, bundle, opts.interactive === true, limits, signals);
     if (status.reason !== 'exited' && status.message) process.stderr.write(`magikrun: ${id}: ${status.reason}: ${status.message}\n`);
     if (!isShellExitCode(status.code)) process.stderr.write(`magikrun: ${id}: exit code ${status.code} is outside 0-255; exiting with 255\n`);
     return shellExitCode(status.code);
   } finally {
-    await rm(bundle.path, { recursive: true, force: true });
+    await removeBundle(bundle);
   }
 }
 
 /** create → start → wait → delete, with SIGINT/SIGTERM forwarded to the workload while it runs. */
-async function runContainer(runtime: OciRuntime, id: string, bundle: Bundle, interactive: boolean, limits: Record<string, unknown> | undefined): Promise<ExitStatus> {
+async function runContainer(
+  runtime: OciRuntime,
+  id: string,
+  bundle: Bundle,
+  interactive: boolean,
+  limits: Record<string, unknown> | undefined,
+  signals: SignalForwarder,
+): Promise<ExitStatus> {
   const options: CreateOptions & { limits?: Record<string, unknown> } = {
     stdio: { stdin: interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr },
+    signal: signals.abort.signal,
   };
   if (limits) options.limits = limits;
   await runtime.create(id, bundle, options);
-  const forward = (sig: NodeJS.Signals): void => {
-    runtime.kill(id, parseSignal(sig)).catch(() => undefined);
-  };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
   try {
+    signals.throwIfReceived();
+    signals.attach((signal) => {
+      runtime.kill(id, signal).catch(() => undefined);
+    });
     await runtime.start(id);
     return await runtime.wait(id);
   } finally {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
+    signals.detach();
     await runtime.delete(id, { force: true });
     if (interactive) process.stdin.pause();
   }

@@ -8,3 +8,4 @@ export { resolveInRoot, MAX_SYMLINK_HOPS } from './rootfs/resolve-in-root.js';
 export { unpackImage } from './rootfs/unpack-image.js';
 export { unpackLayer, type RootfsBudget, type UnpackLayerOptions } from './rootfs/unpack-layer.js';
 export { type ApplyStats } from './rootfs/apply-entries.js';
+export { removeBundle } from './remove-bundle.js';

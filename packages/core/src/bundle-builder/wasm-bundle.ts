@@ -82,6 +82,15 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
   );
   if (exists) throw err(ErrorCode.AlreadyExists, `a bundle with id ${id} already exists at ${final}; choose another id or remove it`, { id, path: final });
 
+  if (options.workdir !== undefined && path.posix.normalize(options.workdir) !== '/') {
+    // WASI preview 1 has no working directory: wasi-libc resolves relative paths against "/", and
+    // wasmtime's initial cwd does not reach a p1 module. Refuse rather than silently ignore it.
+    throw err(
+      ErrorCode.Unsupported,
+      `a working directory (${options.workdir}) cannot apply to a WASI preview 1 module, which has none; pass absolute paths to the module instead`,
+      { workdir: options.workdir },
+    );
+  }
   const tmp = path.join(bundlesDir, `.tmp-${id}-${randomBytes(6).toString('hex')}`);
   await mkdir(tmp, { mode: 0o700 });
   try {
