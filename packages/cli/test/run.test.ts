@@ -1,6 +1,6 @@
 // `magikrun run` end to end: images built by clang-16 + umoci, pushed by skopeo to Debian's
 // docker-registry on 127.0.0.1, pulled and run on wasmtime by the built CLI in a child process.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, tempDir } from './support.js';
@@ -188,6 +188,33 @@ describe('magikrun pull and info', () => {
       expect(first.stderr).toMatch(/pulled sha256:[0-9a-f]{64}/);
       const second = await runCli(['pull', images.refs.hello], { root: dir });
       expect(second.stderr).toMatch(/layer [0-9a-f]{12} already present/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('pull finds a corrupted stored blob, fetches it again, and run works afterwards', async () => {
+    const { dir, cleanup } = await tempDir('magikrun-cli-repair-');
+    try {
+      expect((await runCli(['pull', '-q', images.refs.hello], { root: dir })).code).toBe(0);
+      const blobs = join(dir, 'blobs', 'sha256');
+      let victim = '';
+      for (const sub of await readdir(blobs)) for (const f of await readdir(join(blobs, sub))) {
+        const p = join(blobs, sub, f);
+        if ((await stat(p)).size > 10_000) victim = p; // the layer
+      }
+      expect(victim).not.toBe('');
+      await chmod(victim, 0o600);
+      const bytes = await readFile(victim);
+      bytes[100] = bytes[100]! ^ 0xff;
+      await writeFile(victim, bytes);
+      const broken = await runCli(['run', '-q', images.refs.hello], { root: dir });
+      expect(broken.code).toBe(125);
+      expect(broken.stderr).toMatch(/DIGEST_MISMATCH/);
+      const repaired = await runCli(['pull', images.refs.hello], { root: dir });
+      expect(repaired.code).toBe(0);
+      expect(repaired.stderr).toMatch(/layer [0-9a-f]{12} .* verified/);
+      expect((await runCli(['run', '-q', images.refs.hello], { root: dir })).code).toBe(0);
     } finally {
       await cleanup();
     }

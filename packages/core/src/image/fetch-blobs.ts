@@ -143,7 +143,7 @@ export async function fetchBlobs(fetcher: ImageFetcher, store: BlobStore, jobs: 
   }
 }
 
-/** One blob: skipped when stored (its size must match), else downloaded resumably. @returns true when it was cached. */
+/** One blob: skipped when stored intact (its size must match), else downloaded resumably. @returns true when it was cached. */
 async function fetchBlob(
   fetcher: ImageFetcher,
   store: BlobStore,
@@ -153,7 +153,8 @@ async function fetchBlob(
   onBytes: (bytes: number) => void,
 ): Promise<boolean> {
   const d = job.descriptor;
-  if (await store.has(d.digest)) {
+  // A stored blob is skipped only after it re-hashes to its digest; a corrupt one is deleted and fetched again.
+  if ((await store.verify(d.digest, { repair: true })) === 'ok') {
     const info = await store.stat(d.digest);
     if (info.size !== d.size) {
       throw err(ErrorCode.InvalidArgument, `${job.kind} ${d.digest} is stored with ${info.size} bytes, but the manifest says ${d.size}; the manifest is wrong`, { digest: d.digest });

@@ -195,7 +195,7 @@ export class BlobStore implements ContentStore {
       const data = await handle.readFile();
       const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
       if (actual !== d.digest) {
-        throw err(ErrorCode.DigestMismatch, `stored blob ${d.digest} is corrupt (it hashes to ${actual}); delete it and fetch it again`, {
+        throw err(ErrorCode.DigestMismatch, `stored blob ${d.digest} is corrupt (it hashes to ${actual}); pull the image again (it replaces corrupt blobs) or delete ${this.#path(d)}`, {
           expected: d.digest, actual, path: this.#path(d),
         });
       }
@@ -226,7 +226,7 @@ export class BlobStore implements ContentStore {
       },
       flush: (cb) => {
         const actual = `sha256:${hash.digest('hex')}`;
-        cb(actual === d.digest ? null : err(ErrorCode.DigestMismatch, `stored blob ${d.digest} is corrupt (it hashes to ${actual}); delete it and fetch it again`, {
+        cb(actual === d.digest ? null : err(ErrorCode.DigestMismatch, `stored blob ${d.digest} is corrupt (it hashes to ${actual}); pull the image again (it replaces corrupt blobs) or delete ${this.#path(d)}`, {
           expected: d.digest, actual, path: this.#path(d),
         }));
       },
@@ -374,6 +374,35 @@ export class BlobStore implements ContentStore {
       });
     }
     return maxSize;
+  }
+
+  /**
+   * Re-hash a stored blob (streaming, so any size) and say whether it is intact. With `repair`, a
+   * corrupt blob is deleted so that the next pull fetches it again — `pullImage` does this for every
+   * blob it would otherwise skip as already present.
+   *
+   * @returns `'ok'`, `'missing'`, or `'corrupt'` (deleted when `repair`).
+   * @throws MagikrunError `INVALID_ARGUMENT`, `UNSUPPORTED`, `INTERNAL` (not a regular file)
+   */
+  async verify(digest: string, options: { repair?: boolean } = {}): Promise<'ok' | 'missing' | 'corrupt'> {
+    const d = parseDigest(digest);
+    await this.ready();
+    let handle: FileHandle;
+    try {
+      handle = await this.#openRead(d);
+    } catch (e) {
+      if ((e as { code?: unknown }).code === ErrorCode.NotFound) return 'missing';
+      throw e;
+    }
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+    } finally {
+      await handle.close();
+    }
+    if (`sha256:${hash.digest('hex')}` === d.digest) return 'ok';
+    if (options.repair) await this.delete(d.digest);
+    return 'corrupt';
   }
 
   /**

@@ -29,16 +29,28 @@ export async function unpackImage(
   await mkdir(rootfs, { recursive: true, mode: 0o755 });
   const budget = { remaining: limits.maxRootfsSize, total: limits.maxRootfsSize };
   const total: ApplyStats = { entries: 0, fileBytes: 0, whiteouts: 0, skipped: [] };
-  const checkDiffIds = diffIds.length === layers.length;
+  if (diffIds.length !== layers.length) {
+    // image-spec config.md: rootfs.diff_ids is REQUIRED, one per layer, in order. Fail closed.
+    throw err(ErrorCode.InvalidArgument, `the image config lists ${diffIds.length} diff_ids for ${layers.length} layers; the image is malformed`, {
+      diffIds: diffIds.length,
+      layers: layers.length,
+    });
+  }
   for (const [i, layer] of layers.entries()) {
     if (!TAR_LAYER_MEDIA_TYPES.has(layer.mediaType)) {
       throw err(ErrorCode.InvalidArgument, `layer ${layer.digest} has media type ${layer.mediaType}, which is not a tar layer`, { layer: layer.digest, mediaType: layer.mediaType });
     }
-    const s = await unpackLayer(store, layer, rootfs, {
-      ...(checkDiffIds ? { diffId: diffIds[i]! } : {}),
-      maxLayerSize: limits.maxLayerSize,
-      budget,
-    });
+    let s: ApplyStats;
+    try {
+      s = await unpackLayer(store, layer, rootfs, { diffId: diffIds[i]!, maxLayerSize: limits.maxLayerSize, budget });
+    } catch (e) {
+      // A stored layer altered on disk usually breaks its decompression before the read reaches the
+      // end where its digest is checked: name the real cause.
+      if ((await store.verify(layer.digest).catch(() => 'ok')) === 'corrupt') {
+        throw err(ErrorCode.DigestMismatch, `stored layer ${layer.digest} is corrupt; pull the image again (it replaces corrupt blobs)`, { digest: layer.digest }, e);
+      }
+      throw e;
+    }
     total.entries += s.entries;
     total.fileBytes += s.fileBytes;
     total.whiteouts += s.whiteouts;

@@ -221,11 +221,21 @@ describe('unpackLayer: limits and formats', () => {
   });
 
   it('the rootfs budget spans layers (MAX_ROOTFS_SIZE)', async () => {
-    const a = await layerOf(gzipSync(await tarOf([{ name: 'a', content: 'a'.repeat(3000) }])));
-    const b = await layerOf(gzipSync(await tarOf([{ name: 'b', content: 'b'.repeat(3000) }])));
-    expect(await codeOf(unpackImage(store, [a, b], [], root, { maxLayerSize: 1 << 20, maxRootfsSize: 8000 }))).toBe('LIMIT_EXCEEDED');
+    const ta = await tarOf([{ name: 'a', content: 'a'.repeat(3000) }]);
+    const tb = await tarOf([{ name: 'b', content: 'b'.repeat(3000) }]);
+    const a = await layerOf(gzipSync(ta));
+    const b = await layerOf(gzipSync(tb));
+    const diffIds = [sha256Digest(ta), sha256Digest(tb)];
+    expect(await codeOf(unpackImage(store, [a, b], diffIds, root, { maxLayerSize: 1 << 20, maxRootfsSize: 8000 }))).toBe('LIMIT_EXCEEDED');
     await rm(root, { recursive: true });
-    expect(await codeOf(unpackImage(store, [a, b], [], root, { maxLayerSize: 1 << 20, maxRootfsSize: 20_000 }))).toBe('resolved');
+    expect(await codeOf(unpackImage(store, [a, b], diffIds, root, { maxLayerSize: 1 << 20, maxRootfsSize: 20_000 }))).toBe('resolved');
+  });
+
+  it('refuses an image whose config lists a different number of diff_ids than layers', async () => {
+    const ta = await tarOf([{ name: 'a', content: 'a' }]);
+    const a = await layerOf(gzipSync(ta));
+    expect(await codeOf(unpackImage(store, [a], [], root, { maxLayerSize: 1 << 20, maxRootfsSize: 1 << 20 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(unpackImage(store, [a], [sha256Digest(ta), sha256Digest(ta)], root, { maxLayerSize: 1 << 20, maxRootfsSize: 1 << 20 }))).toBe('INVALID_ARGUMENT');
   });
 
   it('zstd is UNSUPPORTED; garbage is INVALID_ARGUMENT; a non-tar media type is INVALID_ARGUMENT', async () => {
@@ -236,7 +246,7 @@ describe('unpackLayer: limits and formats', () => {
     const badGzip = await layerOf(Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(100, 7)]));
     expect(await codeOf(unpackLayer(store, badGzip, root, { maxLayerSize: 1 << 20, budget: { remaining: 1 << 20, total: 1 << 20 } }))).toBe('INVALID_ARGUMENT');
     const wasm = await layerOf(Buffer.from('\0asm\x01\0\0\0'), MediaType.Wasm);
-    expect(await codeOf(unpackImage(store, [wasm], [], root, { maxLayerSize: 1 << 20, maxRootfsSize: 1 << 20 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(unpackImage(store, [wasm], [wasm.digest], root, { maxLayerSize: 1 << 20, maxRootfsSize: 1 << 20 }))).toBe('INVALID_ARGUMENT');
   });
 });
 
