@@ -51,10 +51,27 @@ export function parsePlatform(spec: PlatformSpec): OciPlatform {
   if (parts.length > 3 || parts.some((x) => !/^[A-Za-z0-9_.-]+$/.test(x))) {
     throw err(ErrorCode.InvalidArgument, `invalid platform ${JSON.stringify(spec)}: write os/arch[/variant], e.g. linux/amd64, linux/arm64/v8 or wasip1/wasm`, { platform: spec });
   }
-  const [os, arch, variant] = parts as [string, string | undefined, string | undefined];
-  const architecture = arch ?? (os === 'wasip1' || os === 'wasi' ? 'wasm' : ociPlatformOf().architecture);
-  return normalizePlatform({ os, architecture, ...(variant !== undefined ? { variant } : {}) });
+  const [first, arch, variant] = parts as [string, string | undefined, string | undefined];
+  if (arch === undefined) {
+    // One word, as containerd's platforms.Parse: a known OS (with this host's architecture), or a known
+    // architecture (of Linux); anything else is an error rather than a platform no image has.
+    const word = first.toLowerCase();
+    if (word === 'wasip1' || word === 'wasi') return normalizePlatform({ os: word, architecture: 'wasm' });
+    if (KNOWN_OS.has(word)) return normalizePlatform({ os: word, architecture: ociPlatformOf().architecture });
+    if (KNOWN_ARCH.has(word)) return normalizePlatform({ os: 'linux', architecture: word });
+    throw err(ErrorCode.InvalidArgument, `invalid platform ${JSON.stringify(spec)}: ${first} is neither a known OS nor a known architecture; write os/arch[/variant], e.g. linux/amd64 or wasip1/wasm`, { platform: spec });
+  }
+  return normalizePlatform({ os: first, architecture: arch, ...(variant !== undefined ? { variant } : {}) });
 }
+
+/** GOOS values (as containerd's platforms.isKnownOS). */
+const KNOWN_OS: ReadonlySet<string> = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos', 'wasip2']);
+/** GOARCH values and the aliases containerd normalises (platforms.isKnownArch + normalizeArch). */
+const KNOWN_ARCH: ReadonlySet<string> = new Set([
+  '386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le',
+  'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm',
+  'i386', 'x86_64', 'x86-64', 'aarch64', 'armhf', 'armel',
+]);
 
 /** `os/arch[/variant]`. */
 export function formatPlatform(p: OciPlatform): string {

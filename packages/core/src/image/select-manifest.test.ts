@@ -32,6 +32,12 @@ describe('platform strings', () => {
     expect(() => parsePlatform('linux//amd64')).toThrow(/invalid platform/);
     expect(() => parsePlatform('')).toThrow(/invalid platform/);
     expect(() => parsePlatform({ os: '', architecture: 'x' })).toThrow(/invalid platform/);
+    expect(() => parsePlatform('garbage')).toThrow(/neither a known OS nor a known architecture/);
+  });
+  it('takes one word as containerd does: a known OS with the host architecture, or a Linux architecture', () => {
+    expect(parsePlatform('linux')).toEqual(hostLinuxPlatform());
+    expect(parsePlatform('arm64')).toEqual({ os: 'linux', architecture: 'arm64', variant: 'v8' });
+    expect(parsePlatform('x86_64')).toEqual({ os: 'linux', architecture: 'amd64' });
   });
   it('matches with variants and aliases', () => {
     expect(platformMatches(parsePlatform('linux/arm64'), { os: 'linux', architecture: 'arm64' })).toBe(true);
