@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { err, ErrorCode } from '../errors.js';
+import { parseDigest } from '../storage/digest.js';
 import { parseReference, type ImageReference } from './reference.js';
 
 /** An image in an OCI image layout directory (image-spec image-layout.md). */
@@ -17,7 +18,13 @@ export interface LayoutReference {
    * means "the layout's only image" (skopeo's rule).
    */
   readonly tag: string | undefined;
-  /** `oci:<absolute dir>[:<tag>]`: the key of the local image index entry. */
+  /**
+   * The wanted manifest's digest (`oci:DIR@sha256:HEX`), checked against the digest grammar; it
+   * selects the `index.json` entry with that digest, or else the manifest blob of that digest. Never
+   * set together with `tag`. Optional so that existing `{ dir, tag, canonical }` values stay valid.
+   */
+  readonly digest?: string | undefined;
+  /** `oci:<absolute dir>[:<tag>|@<digest>]`: the key of the local image index entry. */
   readonly canonical: string;
 }
 
@@ -78,21 +85,52 @@ export function parseArchiveReference(input: string, cwd: string = process.cwd()
 
 const LAYOUT_TAG = /^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$/;
 
+/** `DIR@DIGEST` or `DIR:@DIGEST` (the latter in the slot skopeo reserves for `@`-selectors after the `:`). */
+const LAYOUT_DIGEST = /^(.+?):?@((?:sha256|sha384|sha512):[a-zA-Z0-9=_-]+)$/;
+
 /**
- * Parse `oci:DIR[:TAG]`: everything after `oci:` up to the next `:` is the directory (as
- * containers/image's oci transport splits it, so DIR cannot contain `:`); a relative DIR is resolved
- * against `cwd`.
+ * Parse `oci:DIR[:TAG]` or `oci:DIR@DIGEST`: everything after `oci:` up to the next `:` is the
+ * directory (as containers/image's oci transport splits it, so DIR cannot contain `:`); a relative
+ * DIR is resolved against `cwd`.
  *
- * @throws MagikrunError `INVALID_ARGUMENT` for an empty directory or a malformed tag.
+ * The digest form is magikrun's addition: skopeo's `oci:` transport (containers-transports(5),
+ * `oci:path[:{reference|@source-index}]`) has no digest selector. `oci:DIR@sha256:HEX` (and
+ * `oci:DIR:@sha256:HEX`, in skopeo's `@` slot) selects the manifest by digest; the canonical form is
+ * `oci:DIR@sha256:HEX`. A directory whose name ends in `@sha256` (or `@sha384`, `@sha512`) can
+ * therefore not be named with a tag; `oci:DIR:TAG@DIGEST` is refused.
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` for an empty directory, a malformed tag or digest, or a
+ *   directory containing `:`.
  */
 export function parseLayoutReference(input: string, cwd: string = process.cwd()): LayoutReference {
   if (!input.startsWith('oci:')) {
-    throw err(ErrorCode.InvalidArgument, `not an OCI layout reference: ${JSON.stringify(input)}; write oci:DIR[:TAG]`, { reference: input });
+    throw err(ErrorCode.InvalidArgument, `not an OCI layout reference: ${JSON.stringify(input)}; write oci:DIR[:TAG] or oci:DIR@sha256:HEX`, { reference: input });
   }
   const rest = input.slice(4);
-  const colon = rest.indexOf(':');
-  const rawDir = colon >= 0 ? rest.slice(0, colon) : rest;
-  const tag = colon >= 0 ? rest.slice(colon + 1) : undefined;
+  const byDigest = LAYOUT_DIGEST.exec(rest);
+  let rawDir: string;
+  let tag: string | undefined;
+  let digest: string | undefined;
+  if (byDigest) {
+    rawDir = byDigest[1]!;
+    if (rawDir.includes(':')) {
+      throw err(
+        ErrorCode.InvalidArgument,
+        `OCI layout reference ${JSON.stringify(input)} names both a tag and a digest (or a directory containing ":"); write oci:DIR@sha256:HEX or oci:DIR:TAG`,
+        { reference: input },
+      );
+    }
+    try {
+      digest = parseDigest(byDigest[2]).digest;
+    } catch (e) {
+      if ((e as { code?: unknown }).code === ErrorCode.Unsupported) throw e;
+      throw err(ErrorCode.InvalidArgument, `OCI layout reference ${JSON.stringify(input)} has a malformed digest; write oci:DIR@sha256:<64 hex digits>`, { reference: input }, e);
+    }
+  } else {
+    const colon = rest.indexOf(':');
+    rawDir = colon >= 0 ? rest.slice(0, colon) : rest;
+    tag = colon >= 0 ? rest.slice(colon + 1) : undefined;
+  }
   if (rawDir.length === 0) {
     throw err(ErrorCode.InvalidArgument, `OCI layout reference ${JSON.stringify(input)} names no directory; write oci:DIR[:TAG]`, { reference: input });
   }
@@ -104,7 +142,8 @@ export function parseLayoutReference(input: string, cwd: string = process.cwd())
     );
   }
   const dir = isAbsolute(rawDir) ? resolve(rawDir) : resolve(cwd, rawDir);
-  return Object.freeze({ dir, tag, canonical: `oci:${dir}${tag !== undefined ? `:${tag}` : ''}` });
+  const suffix = digest !== undefined ? `@${digest}` : tag !== undefined ? `:${tag}` : '';
+  return Object.freeze({ dir, tag, ...(digest !== undefined ? { digest } : {}), canonical: `oci:${dir}${suffix}` });
 }
 
 /**
