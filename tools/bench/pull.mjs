@@ -51,27 +51,38 @@ export async function run({ repo, runs, work }) {
     const ref = `${reg.host}/bench/debian:${TAG}`;
     execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:${TAG}`, `docker://${ref}`], { stdio: ['ignore', 'ignore', 'inherit'] });
 
+    // MAGIKRUN_BENCH_BASELINE_CLI=<another build's packages/cli/dist/bin.js> adds a row for it, alternating
+    // in the same run (before/after comparisons of a change).
+    const baseline = process.env.MAGIKRUN_BENCH_BASELINE_CLI;
     const mk = [];
+    const bl = [];
     const sk = [];
-    for (let i = 0; i < runs; i++) {
+    const pullWith = (bin, out, i) => {
       const root = join(work, `root-${i}`);
-      mk.push(timed(process.execPath, [cli, '--root', root, 'pull', '-q', '--platform', 'linux/amd64', ref]));
+      out.push(timed(process.execPath, [bin, '--root', root, 'pull', '-q', '--platform', 'linux/amd64', ref]));
       rmSync(root, { recursive: true, force: true });
+    };
+    for (let i = 0; i < runs; i++) {
+      if (baseline) pullWith(baseline, bl, i);
+      pullWith(cli, mk, i);
       const dest = join(work, `skopeo-${i}`);
       sk.push(timed('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${dest}:${TAG}`]));
       rmSync(dest, { recursive: true, force: true });
     }
     const m = stats('magikrun pull', mk.map((r) => r.ms));
     const s = stats('skopeo copy docker:// → oci:', sk.map((r) => r.ms));
+    const rows = [[m, mk], [s, sk]];
+    if (baseline) rows.splice(1, 0, [stats('magikrun pull (baseline build)', bl.map((r) => r.ms)), bl]);
     const rss = (rs) => Math.max(...rs.map((r) => r.rssKiB)) / 1024;
     const mib = (b) => (b / 1024 / 1024).toFixed(1);
     console.log(`\nimage: ${layers} gzip layers, ${mib(compressed)} MiB compressed, ${mib(unpacked)} MiB unpacked; registry ${reg.host}; ${runs} runs each, fresh destination every run\n`);
-    console.log(table(['tool', 'median ms', 'p90 ms', 'MiB/s (compressed)', 'peak RSS MiB (max)', 'vs skopeo'], [m, s].map((r, i) => [
+    if (baseline) console.log(`baseline build: ${baseline}`);
+    console.log(table(['tool', 'median ms', 'p90 ms', 'MiB/s (compressed)', 'peak RSS MiB (max)', 'vs skopeo'], rows.map(([r, rs]) => [
       r.name,
       r.median.toFixed(0),
       r.p90.toFixed(0),
       (compressed / 1024 / 1024 / (r.median / 1000)).toFixed(1),
-      rss(i === 0 ? mk : sk).toFixed(1),
+      rss(rs).toFixed(1),
       `${(r.median / s.median).toFixed(2)}x`,
     ])));
     console.log(`\ngoals (reported, not asserted): magikrun faster than skopeo: ${m.median < s.median ? 'yes' : 'no'}; magikrun peak RSS < 150 MiB: ${rss(mk) < 150 ? 'yes' : 'no'}`);

@@ -121,6 +121,80 @@ async function writeAt(h: FileHandle, chunk: Uint8Array, position: number): Prom
   }
 }
 
+/** Bytes of one write batch: network chunks (often 16–64 KiB) are copied into buffers of this size. */
+const BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Sequential writes of a stream of chunks at increasing offsets, batched: each chunk is copied at once
+ * (the source may reuse its buffer) into one of two {@link BATCH_BYTES} buffers; a full buffer is written
+ * while the other fills, so the network and the disk overlap. At most one write is in flight, so the
+ * file is always a contiguous prefix, and memory stays at two buffers per blob. Each batch is hashed
+ * from the very buffer handed to the write, so the digest checked at the commit is that of the bytes
+ * written, not merely of the bytes received.
+ */
+class BatchWriter {
+  #spare: Buffer | undefined;
+  #buf: Buffer | undefined;
+  #used = 0;
+  #inFlight: Promise<void> | undefined;
+  #failed: { error: unknown } | undefined;
+
+  /** @param position offset of the next byte in the file */
+  constructor(
+    private readonly handle: FileHandle,
+    private position: number,
+    private readonly hash: Hash,
+  ) {}
+
+  /** Take `chunk` (copied before this returns); waits only when both buffers are full. */
+  async push(chunk: Uint8Array): Promise<void> {
+    for (let off = 0; off < chunk.byteLength; ) {
+      this.#buf ??= this.#spare ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
+      if (this.#buf === this.#spare) this.#spare = undefined;
+      const n = Math.min(chunk.byteLength - off, BATCH_BYTES - this.#used);
+      this.#buf.set(off === 0 && n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), this.#used);
+      this.#used += n;
+      off += n;
+      if (this.#used === BATCH_BYTES) await this.#submit();
+    }
+  }
+
+  /** Write everything taken so far. @throws the write's error */
+  async flush(): Promise<void> {
+    if (this.#used > 0) await this.#submit();
+    await this.#wait();
+  }
+
+  /** Wait for the write in flight (its error is rethrown), then start writing the current buffer. */
+  async #submit(): Promise<void> {
+    await this.#wait();
+    const buf = this.#buf!;
+    const len = this.#used;
+    const at = this.position;
+    const bytes = buf.subarray(0, len);
+    this.hash.update(bytes);
+    this.#buf = undefined;
+    this.#used = 0;
+    this.position += len;
+    this.#inFlight = writeAt(this.handle, bytes, at).then(
+      () => {
+        this.#spare = buf;
+      },
+      (e: unknown) => {
+        this.#failed = { error: e };
+      },
+    );
+  }
+
+  async #wait(): Promise<void> {
+    if (this.#inFlight) {
+      await this.#inFlight;
+      this.#inFlight = undefined;
+    }
+    if (this.#failed) throw this.#failed.error;
+  }
+}
+
 async function lockIngest(dir: string, what: string, options: ResumableWriteOptions): Promise<ProcessLock> {
   const { signal } = options;
   for (let i = 0; ; i++) {
@@ -142,32 +216,51 @@ async function lockIngest(dir: string, what: string, options: ResumableWriteOpti
   }
 }
 
-/** Iterate `body`, failing with a {@link TransferFailure} when it errors or stalls, and with ABORTED on `signal`. */
+/**
+ * Iterate `body`, failing with a {@link TransferFailure} when it errors or stays silent for `idleMs`
+ * while we wait for it, and with ABORTED on `signal`. One timer and one abort listener per body (not per
+ * chunk): the timer checks how long the current wait has lasted and re-arms itself.
+ */
 async function* guarded(body: RangeSource['body'], signal: AbortSignal | undefined, idleMs: number, digest: string): AsyncGenerator<Uint8Array> {
   const it = body[Symbol.asyncIterator]();
   let finished = false;
+  /** The wait in progress: when it started and how to interrupt it. */
+  let waiting: { since: number; reject: (e: unknown) => void } | undefined;
+  let interrupted: { error: unknown } | undefined;
+  const interrupt = (e: unknown) => {
+    interrupted ??= { error: e };
+    waiting?.reject(e);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const watch = (ms: number) => {
+    timer = setTimeout(() => {
+      const waited = waiting ? Date.now() - waiting.since : 0;
+      if (waiting && waited >= idleMs) {
+        interrupt(new TransferFailure(err(ErrorCode.Timeout, `blob ${digest}: no data for ${idleMs} ms`, { digest, idleTimeoutMs: idleMs })));
+      } else {
+        watch(idleMs - waited);
+      }
+    }, ms);
+  };
+  const onAbort = () => interrupt(aborted(signal!, digest));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  watch(idleMs);
   try {
     for (;;) {
       if (signal?.aborted) throw aborted(signal, digest);
-      let timer: NodeJS.Timeout | undefined;
-      let onAbort: (() => void) | undefined;
-      const interrupt = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TransferFailure(err(ErrorCode.Timeout, `blob ${digest}: no data for ${idleMs} ms`, { digest, idleTimeoutMs: idleMs }))), idleMs);
-        if (signal) {
-          onAbort = () => reject(aborted(signal, digest));
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
-      });
+      if (interrupted) throw interrupted.error;
       let r: IteratorResult<Uint8Array>;
       try {
-        r = await Promise.race([it.next(), interrupt]);
+        r = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+          waiting = { since: Date.now(), reject };
+          it.next().then(resolve, reject);
+        });
       } catch (e) {
         if (e instanceof TransferFailure || isMagikrunError(e, ErrorCode.Aborted)) throw e;
         if (signal?.aborted) throw aborted(signal, digest);
         throw new TransferFailure(e);
       } finally {
-        clearTimeout(timer);
-        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        waiting = undefined;
       }
       if (r.done) {
         finished = true;
@@ -179,6 +272,8 @@ async function* guarded(body: RangeSource['body'], signal: AbortSignal | undefin
       yield r.value;
     }
   } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
     if (!finished) {
       try {
         body.destroy?.();
@@ -287,18 +382,29 @@ export async function writeResumable(plan: ResumablePlan, openAt: OpenAt, option
             throw new TransferFailure(err(ErrorCode.Registry, `blob ${digest}: asked for the bytes from ${asked}, the server answered a range from ${src.start}`, { digest }));
           }
         }
-        for await (const chunk of guarded(src.body, signal, idleMs, digest)) {
-          if (n + chunk.byteLength > size) {
-            discard = true;
-            throw err(ErrorCode.LimitExceeded, `blob ${digest} is longer than its descriptor's ${size} bytes; the source is wrong or was tampered with`, {
-              digest, limit: 'size', max: size, value: n + chunk.byteLength,
-            });
+        // Every byte is counted as it arrives, and hashed and written in batches; the writer is
+        // flushed (all of `n` hashed and written) before a retry, a commit, or leaving this attempt.
+        const writer = new BatchWriter(handle, n, hash);
+        try {
+          for await (const chunk of guarded(src.body, signal, idleMs, digest)) {
+            if (n + chunk.byteLength > size) {
+              discard = true;
+              throw err(ErrorCode.LimitExceeded, `blob ${digest} is longer than its descriptor's ${size} bytes; the source is wrong or was tampered with`, {
+                digest, limit: 'size', max: size, value: n + chunk.byteLength,
+              });
+            }
+            n += chunk.byteLength;
+            await writer.push(chunk);
+            options.onProgress?.(n);
           }
-          await writeAt(handle, chunk, n);
-          hash.update(chunk);
-          n += chunk.byteLength;
-          options.onProgress?.(n);
+        } catch (e) {
+          // Keep the file a prefix that matches `n` and the hash for the next attempt; a write error
+          // is fatal (thrown as is, not retried).
+          if (e instanceof TransferFailure) await writer.flush();
+          else await writer.flush().catch(() => {});
+          throw e;
         }
+        await writer.flush();
         if (n < size) {
           throw new TransferFailure(err(ErrorCode.InvalidArgument, `blob ${digest} ended after ${n} of its ${size} bytes; the download was cut short`, { digest, size, received: n }));
         }
