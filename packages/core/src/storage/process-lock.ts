@@ -17,6 +17,7 @@ import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { err, ErrorCode } from '../errors.js';
+import { sleep } from './sleep.js';
 
 /** Who holds a lock, as written in the lock file. */
 export interface LockHolder {
@@ -235,14 +236,3 @@ function ownLock(lockPath: string, holder: LockHolder): ProcessLock {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

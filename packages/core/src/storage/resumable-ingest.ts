@@ -22,6 +22,7 @@ import type { ParsedDigest } from './digest.js';
 import { syncDir } from './ingest.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { ensureStoreDir } from './root.js';
+import { sleep } from './sleep.js';
 
 /** A byte stream that starts at `start` (0 when a server ignored the requested offset). */
 export interface RangeSource {
@@ -285,17 +286,6 @@ async function* guarded(body: RangeSource['body'], signal: AbortSignal | undefin
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Download one blob into the store through `openAt`, resuming from earlier partial data.
@@ -442,8 +432,10 @@ export async function writeResumable(plan: ResumablePlan, openAt: OpenAt, option
     throw aborted(signal, digest);
   } finally {
     await handle?.close().catch(() => {});
-    if (committed || discard) await unlink(dataPath).catch(() => {});
+    // Nothing worth resuming: an empty partial (the source was refused before its first byte) goes too.
+    const empty = !committed && !discard && (await lstat(dataPath).then((st) => st.size === 0, () => false));
+    if (committed || discard || empty) await unlink(dataPath).catch(() => {});
     await lock.release();
-    if (committed || discard) await rmdir(dir).catch(() => {});
+    if (committed || discard || empty) await rmdir(dir).catch(() => {});
   }
 }
