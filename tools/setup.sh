@@ -32,7 +32,15 @@ phase "rust toolchain"
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo not found: install rustup (https://rustup.rs); rust-toolchain.toml pins the version" >&2; exit 1
 fi
-rustup show active-toolchain >/dev/null   # installs the pinned toolchain if it is missing
+# The pinned toolchain (rust-toolchain.toml). Where rustup's download host is unreachable but the
+# installed stable toolchain is that very version, link it under the pinned name instead of downloading.
+pinned=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^${pinned}-"; then
+  if rustc +stable --version 2>/dev/null | grep -q " ${pinned} "; then
+    rustup toolchain link "$pinned" "$(rustc +stable --print sysroot)"
+  fi
+fi
+rustup show active-toolchain >/dev/null   # installs the pinned toolchain if it is still missing
 cargo --version
 phase_end "rust toolchain"
 
