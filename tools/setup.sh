@@ -37,7 +37,9 @@ fi
 pinned=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 if ! rustup toolchain list | grep -q "^${pinned}-"; then
   if rustc +stable --version 2>/dev/null | grep -q " ${pinned} "; then
-    rustup toolchain link "$pinned" "$(rustc +stable --print sysroot)"
+    # rustup refuses custom toolchains with official names, so link the directory as rustup would name it.
+    host=$(rustc +stable -vV | sed -n 's/^host: //p')
+    ln -sfn "$(rustc +stable --print sysroot)" "${RUSTUP_HOME:-$HOME/.rustup}/toolchains/${pinned}-${host}"
   fi
 fi
 rustup show active-toolchain >/dev/null   # installs the pinned toolchain if it is still missing
