@@ -24,7 +24,7 @@ pub struct SandboxLimits {
 /// module could only fail at instantiation; this says so before anything runs (`LIMIT_EXCEEDED`).
 pub fn check_module(module: &Module, l: &SandboxLimits, what: &str) -> BResult<()> {
     let r = module.resources_required();
-    let hint = "raise it with allowAboveDefault: true, or use another module";
+    let hint = "raise that limit (a value above its default also needs allowAboveDefault: true; in the CLI --memory and --allow-above-default), or use another module";
     if r.num_memories as usize > l.memories {
         return fail(Code::LimitExceeded, format!("{what} defines {} linear memories, above the limit memories = {}; {hint}", r.num_memories, l.memories));
     }

@@ -4,7 +4,7 @@
  *
  * @module image-source
  */
-import { BlobStore, err, ErrorCode, hostLinuxPlatform, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
+import { BlobStore, err, ErrorCode, hostLinuxPlatform, parseImageSource, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
 import type { OciPlatform, PulledImage, RegistryAccessOptions } from '@magikrun/core';
 import { join } from 'node:path';
 import { RuntimeRegistry } from '@magikrun/registry';
@@ -66,6 +66,7 @@ export interface ResolveOptions {
  */
 export async function resolveImage(ctx: CliContext, registry: RuntimeRegistry | undefined, reference: string, options: ResolveOptions): Promise<PulledImage> {
   const wanted = options.platform === undefined ? undefined : parsePlatform(options.platform);
+  parseImageSource(reference); // a malformed reference fails here, before any "pulling" line
   if (options.pull !== 'always') {
     const local = await loadImage(reference, ctx.store);
     if (local && (wanted === undefined || platformMatches(wanted, local.platform))) return local;

@@ -220,6 +220,18 @@ describe('magikrun pull and info', () => {
     }
   });
 
+  it('pull of a malformed reference fails at once with INVALID_ARGUMENT and no "pulling" line', async () => {
+    const { dir, cleanup } = await tempDir('magikrun-cli-badref-');
+    try {
+      const r = await runCli(['pull', 'Not/A:Valid:Reference'], { root: dir });
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(/INVALID_ARGUMENT/);
+      expect(r.stderr).not.toMatch(/pulling/);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('info --json lists capabilities with reasons and wasmtime as available', async () => {
     const { dir, cleanup } = await tempDir('magikrun-cli-info-');
     try {
