@@ -171,6 +171,21 @@ describe('magikrun run', () => {
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('checks options before pulling: a bad --name or --env fails with nothing fetched', async () => {
+    const { dir, cleanup } = await tempDir('magikrun-cli-opts-');
+    try {
+      for (const bad of [['--name', '../escape'], ['--env', '=novalue']]) {
+        const r = await runCli(['run', ...bad, images.refs.hello], { root: dir });
+        expect(r.code).toBe(125);
+        expect(r.stderr).toMatch(/INVALID_ARGUMENT/);
+        expect(r.stderr).not.toMatch(/pulling/);
+      }
+      await expect(readdir(join(dir, 'blobs'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('exits 125 for bad options (a relative guest path)', async () => {
     const r = await runCli(['run', '-q', '--volume', `${data}:relative`, images.refs.hello], { root });
     expect(r.code).toBe(125);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { BundleBuilder, err, ErrorCode, imageBundleKind, isMagikrunError, removeBundle } from '@magikrun/core';
+import { BundleBuilder, err, ErrorCode, imageBundleKind, isMagikrunError, removeBundle, validateContainerId } from '@magikrun/core';
 import type { Bundle, BundleKind, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
 import { SignalForwarder } from '../signals.js';
 import { isShellExitCode, shellExitCode } from '../exit-codes.js';
@@ -80,8 +80,12 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
 }
 
 async function runWith(signals: SignalForwarder, reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
+  // Every option is checked before anything is pulled.
   const limits = limitsFromFlags(opts);
   const access = registryAccessFrom(opts);
+  const env = parseEnv(opts.env);
+  const volumes = opts.volume.map((v) => parseVolume(v));
+  const id = validateContainerId(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`);
   const ctx = await openContext(globals.root);
   const registry = await openRegistry(ctx);
   const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true, access, signal: signals.abort.signal });
@@ -90,7 +94,6 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
   // A Linux image runs on a Linux runtime; without one, it may still hold a wasm entrypoint (runwasi's rule).
   const kind: BundleKind = imageBundleKind(image) === 'oci' && !opts.runtime && !registry.supports('oci') ? 'wasm' : imageBundleKind(image);
 
-  const id = opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`;
   const bundle = await new BundleBuilder({ root: ctx.root })
     .image(image)
     .storage(ctx.store)
@@ -98,8 +101,8 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
       id,
       args: args.length > 0 ? args : undefined,
       entrypoint: opts.entrypoint === undefined ? undefined : [opts.entrypoint],
-      env: parseEnv(opts.env),
-      volumes: opts.volume.map((v) => parseVolume(v)),
+      env,
+      volumes,
       workdir: opts.workdir,
       kind,
     })
