@@ -15,11 +15,11 @@ import { BundleBuilder } from '../src/bundle-builder/bundle-builder.js';
 import { imageBundleKind } from '../src/bundle-builder/bundle-kind.js';
 import { unpackImage } from '../src/bundle-builder/rootfs/unpack-image.js';
 import { MAX_LAYER_SIZE, MAX_ROOTFS_SIZE } from '../src/constants.js';
-import { isMagikrunError } from '../src/errors.js';
 import { pullImage } from '../src/image/pull.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
 import { testImages } from './support/images.js';
 import { tempStore } from './support/store.js';
+import { failure } from './support/outcome.js';
 
 const images = testImages();
 let store: BlobStore;
@@ -35,16 +35,6 @@ afterEach(async () => {
   await cleanup();
   await rm(scratch, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (!isMagikrunError(e)) throw e;
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Run a bundle with node:wasi (preview 1), stdout/stderr to files. */
 async function runWithNodeWasi(bundle: WasmBundle): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -11,7 +11,6 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isMagikrunError } from '../src/errors.js';
 import { pullImage } from '../src/image/pull.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
 // @ts-expect-error -- plain ESM tooling without type declarations
@@ -20,6 +19,7 @@ import { startRegistry } from '../../../tools/registry/registry.mjs';
 import { pushAsync, requireTools } from '../../../tools/images/test-images.mjs';
 import { testImages } from './support/images.js';
 import { filesUnder, tempStore } from './support/store.js';
+import { codeOf } from './support/outcome.js';
 
 const images = testImages();
 let dir: string;
@@ -74,16 +74,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await cleanup();
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMagikrunError(e)) return e.code;
-    throw e;
-  }
-  return 'resolved';
-}
 
 describe('Basic auth and blob redirects', () => {
   it('pulls with credentials; blobs come from the redirect target without the credentials', async () => {

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isMagikrunError } from '../src/errors.js';
 import { loadImage } from '../src/image/load-image.js';
 import { LocalImageIndex } from '../src/image/local-index.js';
 import { MediaType } from '../src/image/media-types.js';
@@ -18,6 +17,7 @@ import type { BlobStore } from '../src/storage/blob-store.js';
 import { registryBlobPath } from '../../../tools/images/test-images.mjs';
 import { testImages } from './support/images.js';
 import { filesUnder, tempStore } from './support/store.js';
+import { failure } from './support/outcome.js';
 
 const images = testImages();
 let store: BlobStore;
@@ -30,16 +30,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await cleanup();
 });
-
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (!isMagikrunError(e)) throw e;
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('pull by tag and digest', () => {
   it('pulls the clang/umoci OCI image by tag and records it', async () => {
@@ -119,7 +109,7 @@ describe('platform selection from an index (linux + wasm)', () => {
   });
 
   it('an unavailable platform is NOT_FOUND listing the offered ones, and records nothing', async () => {
-    const r = await rejection(pullImage(images.refs.multi, store, { platform: 'linux/riscv64' }));
+    const r = await failure(pullImage(images.refs.multi, store, { platform: 'linux/riscv64' }));
     expect(r.code).toBe('NOT_FOUND');
     expect(r.message).toContain('wasip1/wasm');
     expect(r.message).toContain(`linux/${hostLinuxPlatform().architecture}`);
@@ -127,7 +117,7 @@ describe('platform selection from an index (linux + wasm)', () => {
   });
 
   it('a single-platform image that does not match an explicit platform is NOT_FOUND', async () => {
-    const r = await rejection(pullImage(images.refs.hello, store, { platform: 'linux/amd64' }));
+    const r = await failure(pullImage(images.refs.hello, store, { platform: 'linux/amd64' }));
     expect(r.code).toBe('NOT_FOUND');
     expect(r.message).toMatch(/is for platform wasip1\/wasm, not the requested linux\/amd64/);
   });
@@ -136,10 +126,10 @@ describe('platform selection from an index (linux + wasm)', () => {
 describe('failures leave no index entry and no unverified blob', () => {
   it('registry 404 → NOT_FOUND naming the reference', async () => {
     const ref = `${images.registry.host}/does-not-exist:nope`;
-    const r = await rejection(pullImage(ref, store));
+    const r = await failure(pullImage(ref, store));
     expect(r.code).toBe('NOT_FOUND');
     expect(r.message).toContain(ref);
-    const r2 = await rejection(pullImage(`${images.registry.host}/hello:no-such-tag`, store));
+    const r2 = await failure(pullImage(`${images.registry.host}/hello:no-such-tag`, store));
     expect(r2.code).toBe('NOT_FOUND');
     expect(r2.message).toContain('hello:no-such-tag');
     expect(await filesUnder(root, 'images')).toEqual([]);
@@ -154,7 +144,7 @@ describe('failures leave no index entry and no unverified blob', () => {
     altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 0xff, altered.length - 1);
     writeFileSync(file, altered);
     try {
-      const r = await rejection(pullImage(images.refs.tamper, store));
+      const r = await failure(pullImage(images.refs.tamper, store));
       expect(r.code).toBe('DIGEST_MISMATCH');
       expect(await store.has(layer)).toBe(false);
       expect(await filesUnder(root, 'images')).toEqual([]);
@@ -178,9 +168,9 @@ describe('failures leave no index entry and no unverified blob', () => {
     const flipped = configDigestHex.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
     writeFileSync(file, text.replace(configDigestHex, flipped));
     try {
-      const byTag = await rejection(pullImage(images.refs.tamperManifest, store));
+      const byTag = await failure(pullImage(images.refs.tamperManifest, store));
       expect(byTag.code).toBe('DIGEST_MISMATCH');
-      const byDigest = await rejection(pullImage(`${images.refs.tamperManifest.replace(/:manifest$/, '')}@${t.digest}`, store));
+      const byDigest = await failure(pullImage(`${images.refs.tamperManifest.replace(/:manifest$/, '')}@${t.digest}`, store));
       expect(byDigest.code).toBe('DIGEST_MISMATCH');
       expect(await filesUnder(root, 'images')).toEqual([]);
       expect(await filesUnder(root, 'blobs')).toEqual([]);
@@ -191,25 +181,25 @@ describe('failures leave no index entry and no unverified blob', () => {
 
   it('MAX_LAYERS, MAX_LAYER_SIZE and MAX_ROOTFS_SIZE are checked before any layer is downloaded', async () => {
     const two = images.tags['two-layers']!;
-    const r = await rejection(pullImage(images.refs.twoLayers, store, { limits: { maxLayers: 1 } }));
+    const r = await failure(pullImage(images.refs.twoLayers, store, { limits: { maxLayers: 1 } }));
     expect(r.code).toBe('LIMIT_EXCEEDED');
     expect(r.message).toMatch(/2 layers, more than the limit of 1/);
-    const r2 = await rejection(pullImage(images.refs.hello, store, { limits: { maxLayerSize: 100 } }));
+    const r2 = await failure(pullImage(images.refs.hello, store, { limits: { maxLayerSize: 100 } }));
     expect(r2.code).toBe('LIMIT_EXCEEDED');
-    const r3 = await rejection(pullImage(images.refs.twoLayers, store, { limits: { maxRootfsSize: two.layers.length * 20_000 } }));
+    const r3 = await failure(pullImage(images.refs.twoLayers, store, { limits: { maxRootfsSize: two.layers.length * 20_000 } }));
     expect(r3.code).toBe('LIMIT_EXCEEDED');
     expect(await filesUnder(root, 'blobs')).toEqual([]);
     expect(await filesUnder(root, 'images')).toEqual([]);
   });
 
   it('a manifest over the size cap is LIMIT_EXCEEDED', async () => {
-    const r = await rejection(pullImage(images.refs.hello, store, { limits: { maxManifestSize: 64 } }));
+    const r = await failure(pullImage(images.refs.hello, store, { limits: { maxManifestSize: 64 } }));
     expect(r.code).toBe('LIMIT_EXCEEDED');
   });
 
   it('aborting through the signal → ABORTED and no index entry', async () => {
     const ac = new AbortController();
-    const r = await rejection(
+    const r = await failure(
       pullImage(images.refs.hello, store, {
         signal: ac.signal,
         onProgress: (p) => {
@@ -235,7 +225,7 @@ describe('failures leave no index entry and no unverified blob', () => {
     });
     it('hits the pull deadline → TIMEOUT', async () => {
       const port = (server.address() as { port: number }).port;
-      const r = await rejection(pullImage(`127.0.0.1:${port}/x:y`, store, { timeoutMs: 300 }));
+      const r = await failure(pullImage(`127.0.0.1:${port}/x:y`, store, { timeoutMs: 300 }));
       expect(r.code).toBe('TIMEOUT');
       expect(r.message).toContain('300 ms');
     });
@@ -246,7 +236,7 @@ describe('failures leave no index entry and no unverified blob', () => {
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
     const port = (srv.address() as { port: number }).port;
     await new Promise((resolve) => srv.close(resolve));
-    const r = await rejection(pullImage(`127.0.0.1:${port}/x:y`, store));
+    const r = await failure(pullImage(`127.0.0.1:${port}/x:y`, store));
     expect(r.code).toBe('REGISTRY');
     expect(r.message).toContain(`127.0.0.1:${port}`);
   });
@@ -267,12 +257,12 @@ describe('OCI image layout import (oci:DIR:TAG)', () => {
   });
 
   it('an unknown tag is NOT_FOUND listing the tags; a layout with several images needs a tag', async () => {
-    const r = await rejection(pullImage(`oci:${images.layout}:nope`, store));
+    const r = await failure(pullImage(`oci:${images.layout}:nope`, store));
     expect(r.code).toBe('NOT_FOUND');
     expect(r.message).toContain('latest');
-    const r2 = await rejection(pullImage(`oci:${images.layout}`, store));
+    const r2 = await failure(pullImage(`oci:${images.layout}`, store));
     expect(r2.code).toBe('INVALID_ARGUMENT');
-    const r3 = await rejection(pullImage(`oci:${images.layout}/nonexistent:latest`, store));
+    const r3 = await failure(pullImage(`oci:${images.layout}/nonexistent:latest`, store));
     expect(r3.code).toBe('NOT_FOUND');
     expect(await filesUnder(root, 'images')).toEqual([]);
   });

@@ -21,6 +21,7 @@ import { pushAsync, requireTools } from '../../../tools/images/test-images.mjs';
 import { testImages } from './support/images.js';
 import { filesUnder, tempStore } from './support/store.js';
 import { makeTestCa, type TestCa } from './support/test-ca.js';
+import { failure } from './support/outcome.js';
 
 const images = testImages();
 let ca: TestCa;
@@ -57,14 +58,6 @@ afterEach(async () => {
 
 const tls = (o: PullOptions = {}): PullOptions => ({ plainHttp: false, dockerConfig: false, ...o });
 const creds = { username: 'carol', password: 'carol-secret' };
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected the pull to fail');
-}
 
 describe('TLS with a test CA', () => {
   it('the registry speaks TLS only; the loopback default (plain HTTP) fails saying to use HTTPS', async () => {

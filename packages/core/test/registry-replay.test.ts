@@ -10,6 +10,7 @@ import type { BlobStore } from '../src/storage/blob-store.js';
 import { startReplayServer, type ReplayServer } from './recorded/replay-server.js';
 import { cdn, CONFIG_DIGEST, dockerHub, ecr, ghcr, harbor, LAYER, LAYER_DIGEST, MANIFEST_DIGEST, quay, type VendorWorld } from './recorded/vendors.js';
 import { tempStore } from './support/store.js';
+import { failure } from './support/outcome.js';
 
 let registry: ReplayServer;
 let auth: ReplayServer;
@@ -40,14 +41,6 @@ const text = async (body: AsyncIterable<Uint8Array>) => {
   for await (const c of body) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);
 };
-async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('Docker Hub shapes (auth.docker.io, registry.docker.io, 307 to a CDN)', () => {
   beforeEach(() => {
@@ -103,7 +96,7 @@ describe('Docker Hub shapes (auth.docker.io, registry.docker.io, 307 to a CDN)',
   });
 
   it('a private repository anonymously: one renewal after the 401 (insufficient_scope), then UNAUTHORIZED', async () => {
-    const e = await codeOf(client().getManifest('someone/private', 'latest', 'image someone/private'));
+    const e = await failure(client().getManifest('someone/private', 'latest', 'image someone/private'));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toContain('UNAUTHORIZED: authentication required');
     expect(auth.requests).toHaveLength(2);
@@ -131,14 +124,14 @@ describe('Docker Hub shapes (auth.docker.io, registry.docker.io, 307 to a CDN)',
     const always = dockerHub(world, { rateLimited: () => true });
     registry.handler = always.registry;
     registry.requests.length = 0;
-    const e = await codeOf(client({ retry: { attempts: 3, baseDelayMs: 1 } }).getManifest('library/alpine', 'latest', 'alpine'));
+    const e = await failure(client({ retry: { attempts: 3, baseDelayMs: 1 } }).getManifest('library/alpine', 'latest', 'alpine'));
     expect(e.code).toBe('REGISTRY');
     expect(e.message).toMatch(/rate-limiting.*TOOMANYREQUESTS/);
     expect(registry.requests.filter((r) => r.url.includes('/manifests/'))).toHaveLength(3);
   });
 
   it('404 MANIFEST_UNKNOWN → NOT_FOUND naming the image', async () => {
-    const e = await codeOf(client().getManifest('library/alpine', 'nope', 'image docker.io/library/alpine:nope'));
+    const e = await failure(client().getManifest('library/alpine', 'nope', 'image docker.io/library/alpine:nope'));
     expect(e.code).toBe('NOT_FOUND');
     expect(e.message).toContain('image docker.io/library/alpine:nope not found (404 MANIFEST_UNKNOWN: manifest unknown');
   });
@@ -172,7 +165,7 @@ describe('GHCR shapes (realm on ghcr.io itself, token without expires_in, DENIED
   });
 
   it('a private package without credentials → UNAUTHORIZED with the DENIED text', async () => {
-    const e = await codeOf(client().getManifest('octocat/private', 'latest', 'x'));
+    const e = await failure(client().getManifest('octocat/private', 'latest', 'x'));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toContain('DENIED: requested access to the resource is denied');
   });
@@ -193,7 +186,7 @@ describe('GHCR shapes (realm on ghcr.io itself, token without expires_in, DENIED
   });
 
   it('a refused identity token → UNAUTHORIZED mentioning docker login', async () => {
-    const e = await codeOf(client({ credentials: { username: '', password: '', identityToken: 'stale' } }).getManifest('octocat/private', 'latest', 'x'));
+    const e = await failure(client({ credentials: { username: '', password: '', identityToken: 'stale' } }).getManifest('octocat/private', 'latest', 'x'));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toMatch(/invalid_grant.*docker login/);
   });
@@ -213,16 +206,16 @@ describe('ECR shapes (Basic with user AWS, 307 to presigned S3)', () => {
 
   it('no credentials → UNAUTHORIZED asking for them; an expired token → UNAUTHORIZED with ECR’s text', async () => {
     registry.handler = ecr(world);
-    expect((await codeOf(client().getManifest('team/app', 'latest', 'x'))).message).toMatch(/requires a user name and password/);
+    expect((await failure(client().getManifest('team/app', 'latest', 'x'))).message).toMatch(/requires a user name and password/);
     registry.handler = ecr(world, { expired: true });
-    const e = await codeOf(client({ credentials: { username: 'AWS', password: 'ecr-password' } }).getManifest('team/app', 'latest', 'x'));
+    const e = await failure(client({ credentials: { username: 'AWS', password: 'ecr-password' } }).getManifest('team/app', 'latest', 'x'));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toContain('Your authorization token has expired');
   });
 
   it('404 “Requested image not found” → NOT_FOUND', async () => {
     registry.handler = ecr(world);
-    const e = await codeOf(client({ credentials: { username: 'AWS', password: 'ecr-password' } }).getManifest('team/app', 'v9', 'image team/app:v9'));
+    const e = await failure(client({ credentials: { username: 'AWS', password: 'ecr-password' } }).getManifest('team/app', 'v9', 'image team/app:v9'));
     expect(e.code).toBe('NOT_FOUND');
     expect(e.message).toContain('Requested image not found');
   });
@@ -258,10 +251,10 @@ describe('Harbor shapes (/service/token, harbor-registry, expires_in 1800)', () 
   });
 
   it('anonymous on a private project → UNAUTHORIZED quoting Harbor; unknown tag → NOT_FOUND quoting Harbor', async () => {
-    const e = await codeOf(client().getManifest('project/repo', 'latest', 'x'));
+    const e = await failure(client().getManifest('project/repo', 'latest', 'x'));
     expect(e.code).toBe('UNAUTHORIZED');
     expect(e.message).toContain('unauthorized to access repository: project/repo');
-    const nf = await codeOf(client({ credentials: { username: 'admin', password: 'Harbor12345' } }).getManifest('project/repo', 'v0', 'image project/repo:v0'));
+    const nf = await failure(client({ credentials: { username: 'admin', password: 'Harbor12345' } }).getManifest('project/repo', 'v0', 'image project/repo:v0'));
     expect(nf.code).toBe('NOT_FOUND');
     expect(nf.message).toContain('artifact project/repo:v0 not found');
   });

@@ -14,6 +14,7 @@ import type { BlobStore } from '../src/storage/blob-store.js';
 import { startReplayServer, type Reply, type ReplayServer } from './recorded/replay-server.js';
 import { CONFIG, CONFIG_DIGEST, LAYER, LAYER_DIGEST, MANIFEST, MANIFEST_DIGEST } from './recorded/vendors.js';
 import { filesUnder, tempStore } from './support/store.js';
+import { failure } from './support/outcome.js';
 
 let server: ReplayServer;
 let other: ReplayServer;
@@ -32,14 +33,6 @@ beforeEach(() => {
 const client = (o: RegistryClientOptions = {}) => new RegistryClient(server.host, { dockerConfig: false, retry: { baseDelayMs: 1 }, ...o });
 const manifestOk = (): Reply => ({ status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': MANIFEST_DIGEST }, body: MANIFEST });
 const manifestGets = () => server.requests.filter((r) => r.url.includes('/manifests/')).length;
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
-}
 /** Answers /v2/ with 200 and manifests with `script[n]` in turn (the last one repeats). */
 function scripted(script: Reply[]): (r: { url: string }) => Reply {
   let n = 0;

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar, { type Header } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isMagikrunError } from '../../errors.js';
 import type { Descriptor } from '../../image/manifest.js';
 import { MediaType } from '../../image/media-types.js';
 import { BlobStore } from '../../storage/blob-store.js';
@@ -12,6 +11,7 @@ import { sha256Digest } from '../../storage/digest.js';
 import { resolveInRoot } from './resolve-in-root.js';
 import { unpackImage } from './unpack-image.js';
 import { unpackLayer } from './unpack-layer.js';
+import { codeOf } from '../../../test/support/outcome.js';
 
 type E = Partial<Header> & { name: string; content?: string };
 
@@ -62,16 +62,6 @@ async function apply(entries: E[], opts: { gzip?: boolean; maxLayerSize?: number
     budget: { remaining: 1 << 30, total: 1 << 30 },
     ...(opts.diffId ? { diffId: opts.diffId } : {}),
   });
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMagikrunError(e)) return e.code;
-    throw e;
-  }
-  return 'resolved';
 }
 
 const exists = (p: string) => lstat(p).then(() => true, () => false);
