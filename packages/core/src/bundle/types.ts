@@ -12,6 +12,20 @@ import type { Signal } from '../runtime/signal.js';
 /** The bundle kinds. */
 export type BundleKind = 'oci' | 'wasm' | 'microvm';
 
+/**
+ * One mount that assembles a rootfs at create time: containerd's `mount.Mount` as snapshotters return it.
+ *
+ * - `overlay`: `source` is `'overlay'`; `options` are overlayfs options such as
+ *   `lowerdir=/a:/b`, `upperdir=/u`, `workdir=/w` (lowerdirs topmost first, as the kernel wants).
+ * - `bind`: `source` is a host directory holding a complete rootfs (the copy fallback); `options`
+ *   include `rbind` and `ro` or `rw`.
+ */
+export interface RootfsMount {
+  type: 'overlay' | 'bind';
+  source: string;
+  options: string[];
+}
+
 /** An OCI runtime bundle on disk (runtime-spec bundle.md). */
 export interface OciBundle {
   kind: 'oci';
@@ -19,6 +33,13 @@ export interface OciBundle {
   path: string;
   /** Absolute path of the root filesystem (config.json's `root.path`, resolved). */
   rootfs: string;
+  /**
+   * When present, `rootfs` is an empty directory and these mounts, applied in order at `rootfs`,
+   * assemble it: the runtime backend mounts them when it creates the container and unmounts them
+   * when it deletes it (containerd's snapshotter → shim contract). Absent: `rootfs` is a plain
+   * directory that already holds the whole root filesystem (what `magikrun bundle` writes).
+   */
+  rootfsMounts?: RootfsMount[];
   /** Signal for `stop`, from the image config's StopSignal. @default 'SIGTERM' */
   stopSignal?: Signal;
   /** Annotations (image labels and the like). */
