@@ -8,6 +8,7 @@
  * Tags in the layout (what builds them):
  *   latest        hello.c → clang-16 → umoci: tar+gzip layer with /hello.wasm, os wasip1 / arch wasm
  *   linux         umoci: linux/<host arch> image whose entrypoint /bin/hello.sh is a shell script
+ *   busybox       umoci: Debian's busybox-static, users root/app(1000)/nobody, a device node, Cmd sh
  *   multi         index over latest + linux (assembled by make-index.mjs; no installed tool makes one)
  *   wasm          single layer application/wasm = the hello module (hand-written, Debian has no oras)
  *   wasm-content  same with application/vnd.wasm.content.layer.v1+wasm
@@ -29,6 +30,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Tools the test images need, with the Debian packages that provide them. */
 export const REQUIRED_TOOLS = {
+  busybox: 'busybox-static',
   'docker-registry': 'docker-registry',
   skopeo: 'skopeo',
   umoci: 'umoci',
@@ -73,11 +75,12 @@ function manifestOf(layout, tag) {
  * @returns {{ layout: string, helloModule: Buffer, helloModuleDigest: string, tags: Record<string, { digest: string, layers: string[] }> }}
  */
 export function buildTestImages(workDir) {
-  requireTools(['umoci', 'clang-16']);
+  requireTools(['umoci', 'clang-16', 'busybox']);
   const layout = join(workDir, 'layout');
   const run = (script, args) => execFileSync(join(here, script), args, { stdio: ['ignore', 'ignore', 'inherit'] });
   run('build-hello-layout.sh', [layout, 'latest']);
   run('build-linux-layout.sh', [layout, 'linux']);
+  run('build-busybox-layout.sh', [layout, 'busybox']);
   makeIndex(layout, 'multi', ['latest', 'linux']);
   const hello = compileHello();
   initLayout(layout);
@@ -104,7 +107,7 @@ export function buildTestImages(workDir) {
   tagDescriptor(layout, two, 'two-layers');
 
   const tags = {};
-  for (const tag of ['latest', 'linux', 'multi', 'wasm', 'wasm-content', 'component', 'tamper', 'tamper-manifest', 'two-layers']) {
+  for (const tag of ['latest', 'linux', 'busybox', 'multi', 'wasm', 'wasm-content', 'component', 'tamper', 'tamper-manifest', 'two-layers']) {
     const { descriptor, manifest } = manifestOf(layout, tag);
     tags[tag] = { digest: descriptor.digest, layers: (manifest.layers ?? []).map((l) => l.digest), config: manifest.config?.digest };
   }
@@ -143,6 +146,7 @@ export function pushTestImages(images, host) {
     helloV2s2: push(L, 'latest', host, 'hello:v2s2', ['--format', 'v2s2']),
     multi: push(L, 'multi', host, 'hello:multi', ['--all', ...keep]),
     linux: push(L, 'linux', host, 'linux:latest', keep),
+    busybox: push(L, 'busybox', host, 'busybox:latest', keep),
     wasm: push(L, 'wasm', host, 'wasm:app', keep),
     wasmContent: push(L, 'wasm-content', host, 'wasm:content', keep),
     component: push(L, 'component', host, 'component:latest', keep),

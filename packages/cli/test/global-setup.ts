@@ -16,7 +16,7 @@ export interface CliTestImages {
   registry: { host: string; storageDir: string };
   layout: string;
   helloModuleDigest: string;
-  refs: { hello: string; helloV2s2: string; multi: string; linux: string; wasm: string; wasmContent: string; component: string };
+  refs: { hello: string; helloV2s2: string; multi: string; linux: string; busybox: string; wasm: string; wasmContent: string; component: string };
 }
 
 declare module 'vitest' {

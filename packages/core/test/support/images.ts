@@ -17,6 +17,8 @@ export interface TestImages {
     helloV2s2: string;
     multi: string;
     linux: string;
+    /** Debian busybox-static built by umoci (tools/images/build-busybox-layout.sh). */
+    busybox: string;
     wasm: string;
     wasmContent: string;
     component: string;
