@@ -183,9 +183,9 @@ describe('refusals', () => {
     expect(await readdir(path.join(root, 'bundles'))).toEqual([]);
   });
 
-  it('other bundle kinds are UNSUPPORTED for now', async () => {
+  it('an unknown bundle kind is INVALID_ARGUMENT', async () => {
     const image = await pullImage(images.refs.linux, store);
-    expect((await failure(new BundleBuilder().image(image).storage(store).build({ kind: 'oci' }))).code).toBe('UNSUPPORTED');
+    expect((await failure(new BundleBuilder().image(image).storage(store).build({ kind: 'vm' as 'oci' }))).code).toBe('INVALID_ARGUMENT');
   });
 });
 

@@ -9,12 +9,14 @@
  * @module bundle-builder/bundle-builder
  */
 import path from 'node:path';
-import type { BundleKind, WasmBundle } from '../bundle/types.js';
+import type { Bundle, BundleKind, MicroVmBundle, OciBundle, WasmBundle } from '../bundle/types.js';
 import { resolveLimits, type LimitOverrides } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import type { PulledImage } from '../image/types.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { ensureStoreDir, prepareStoreRoot } from '../storage/root.js';
+import { buildMicroVmBundle, type MicroVmBuildOptions } from './microvm-bundle.js';
+import { buildOciBundle, type OciBuildOptions } from './oci-bundle.js';
 import { buildWasmBundle, type WasmBuildOptions } from './wasm-bundle.js';
 
 /** Options of {@link BundleBuilder}. */
@@ -23,13 +25,26 @@ export interface BundleBuilderOptions {
   root?: string;
   /** MAX_LAYER_SIZE, MAX_ROOTFS_SIZE, MAX_WASM_MODULE_SIZE overrides. */
   limits?: LimitOverrides;
+  /** Receives warnings of OCI and microVM builds (entries not materialised, an unsendable stop signal). */
+  onWarning?: (message: string) => void;
 }
 
-/** Options of {@link BundleBuilder.build}. */
-export interface BuildOptions extends WasmBuildOptions {
-  /** The bundle kind to build. Only `wasm` exists so far; `oci` and `microvm` come with their backends. @default 'wasm' */
-  kind?: BundleKind;
+/** Options of {@link BundleBuilder.build} for a wasm bundle. */
+export interface WasmKindOptions extends WasmBuildOptions {
+  /** @default 'wasm' */
+  kind?: 'wasm';
 }
+/** Options of {@link BundleBuilder.build} for an OCI bundle (`rootfs/` + `config.json`). */
+export interface OciKindOptions extends OciBuildOptions {
+  kind: 'oci';
+}
+/** Options of {@link BundleBuilder.build} for a microVM bundle. */
+export interface MicroVmKindOptions extends MicroVmBuildOptions {
+  kind: 'microvm';
+}
+
+/** Options of {@link BundleBuilder.build}: the kind (default `wasm`) and that kind's options. */
+export type BuildOptions = WasmKindOptions | OciKindOptions | MicroVmKindOptions | (WasmBuildOptions & OciBuildOptions & MicroVmBuildOptions & { kind?: BundleKind });
 
 /** Builds bundles; set the image and the store, then call {@link build}. */
 export class BundleBuilder {
@@ -54,26 +69,41 @@ export class BundleBuilder {
   }
 
   /**
-   * Build the bundle.
+   * Build the bundle under `<root>/bundles/<id>/` (0700, written atomically).
    *
-   * @returns the bundle, also written to `<bundle>/wasi.json`.
-   * @throws MagikrunError `INVALID_ARGUMENT` when image or store is missing, `UNSUPPORTED` for a kind
-   *   other than `wasm`, and everything `buildWasmBundle` throws.
+   * - `wasm` (the default): `module.wasm` + `wasi.json` (see `buildWasmBundle`);
+   * - `oci`: `rootfs/` + `config.json` for any OCI runtime (see `writeOciBundle`);
+   * - `microvm`: `rootfs/` + `microvm.json` (see `buildMicroVmBundle`).
+   *
+   * @throws MagikrunError `INVALID_ARGUMENT` when image or store is missing or the kind is unknown,
+   *   and everything the kind's builder throws.
    */
-  async build(options: BuildOptions = {}): Promise<WasmBundle> {
+  build(options?: WasmKindOptions): Promise<WasmBundle>;
+  build(options: OciKindOptions): Promise<OciBundle>;
+  build(options: MicroVmKindOptions): Promise<MicroVmBundle>;
+  build(options?: BuildOptions): Promise<Bundle>;
+  async build(options: BuildOptions = {}): Promise<Bundle> {
     const image = this.#image;
     const store = this.#store;
     if (!image || !store) throw err(ErrorCode.InvalidArgument, 'BundleBuilder needs .image(image) and .storage(store) before build()', {});
     const kind = options.kind ?? 'wasm';
-    if (kind !== 'wasm') {
-      throw err(ErrorCode.Unsupported, `building ${kind} bundles is not supported yet; only wasm bundles are`, { kind });
+    if (kind !== 'wasm' && kind !== 'oci' && kind !== 'microvm') {
+      throw err(ErrorCode.InvalidArgument, `unknown bundle kind ${JSON.stringify(kind)}; use wasm, oci or microvm`, { kind });
     }
     const root = this.options.root ? path.resolve(this.options.root) : store.root;
     if (root === store.root) await store.ready();
     else await prepareStoreRoot(root);
     const bundlesDir = path.join(root, 'bundles');
     await ensureStoreDir(bundlesDir);
-    const { kind: _kind, ...wasmOptions } = options;
-    return buildWasmBundle({ image, store, bundlesDir, limits: resolveLimits(this.options.limits) }, wasmOptions);
+    const limits = resolveLimits(this.options.limits);
+    const { kind: _kind, ...rest } = options;
+    switch (kind) {
+      case 'oci':
+        return buildOciBundle({ image, store, bundlesDir, limits, onWarning: this.options.onWarning }, rest as OciBuildOptions);
+      case 'microvm':
+        return buildMicroVmBundle({ image, store, bundlesDir, limits, onWarning: this.options.onWarning }, rest as MicroVmBuildOptions);
+      default:
+        return buildWasmBundle({ image, store, bundlesDir, limits }, rest as WasmBuildOptions);
+    }
   }
 }

@@ -1,4 +1,4 @@
-export { BundleBuilder, type BundleBuilderOptions, type BuildOptions } from './bundle-builder.js';
+export { BundleBuilder, type BundleBuilderOptions, type BuildOptions, type WasmKindOptions, type OciKindOptions, type MicroVmKindOptions } from './bundle-builder.js';
 export { buildWasmBundle, WASI_CONFIG_FILE, MODULE_FILE, DEFAULT_ARGV0, type WasmBuildOptions, type WasmBuildContext } from './wasm-bundle.js';
 export { imageBundleKind } from './bundle-kind.js';
 export { resolveArgv, resolveEnv, resolveVolumes, resolveWorkdir, checkGuestPath, type RunOptions, type VolumeMount } from './run-config.js';
@@ -9,3 +9,7 @@ export { unpackImage } from './rootfs/unpack-image.js';
 export { unpackLayer, type RootfsBudget, type UnpackLayerOptions } from './rootfs/unpack-layer.js';
 export { type ApplyStats } from './rootfs/apply-entries.js';
 export { removeBundle } from './remove-bundle.js';
+export { writeOciBundle, buildOciBundle, OCI_CONFIG_FILE, ROOTFS_DIR, type OciBuildOptions, type OciBuildContext } from './oci-bundle.js';
+export { buildMicroVmBundle, MICROVM_CONFIG_FILE, DEFAULT_VCPUS, DEFAULT_VM_MEMORY_MIB, MIN_VM_MEMORY_MIB, type MicroVmBuildOptions } from './microvm-bundle.js';
+export { imageStopSignal } from './stop-signal.js';
+export * from './oci-config/index.js';

@@ -1,0 +1,57 @@
+/**
+ * Resource limits a caller can put on an OCI container, and their `linux.resources` form.
+ *
+ * @module bundle-builder/oci-config/resources
+ */
+import { availableParallelism } from 'node:os';
+import { err, ErrorCode } from '../../errors.js';
+import type { SpecResources } from './spec-types.js';
+
+/** Resource limits (cgroup memory, cpu and pids controllers). */
+export interface ResourceOptions {
+  /** Memory limit in bytes (`memory.limit_in_bytes` / `memory.max`); at least 6 MiB, as Docker requires. */
+  memoryBytes?: number;
+  /**
+   * CPUs the container may use, as a decimal (`1.5`); written as a CFS quota over a 100 ms period
+   * (`cpu.cfs_quota_us` 150000 / `cpu.cfs_period_us` 100000), as `docker run --cpus` does.
+   * From 0.01 to the host's CPU count.
+   */
+  cpus?: number;
+  /** Most processes and threads (`pids.max`). */
+  pids?: number;
+}
+
+/** Smallest memory limit, in bytes: 6 MiB (Docker's `linuxMinMemory`). */
+export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
+/** CFS period written with a CPU limit, in µs: 100 000 (100 ms). */
+export const CPU_PERIOD_US = 100_000;
+
+/**
+ * `linux.resources` entries for `options` (the device rules are added by the caller).
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` for a memory limit that is not an integer of at least
+ *   {@link MIN_MEMORY_BYTES}, CPUs outside 0.01..host CPUs, or pids that is not a positive integer.
+ */
+export function resourcesFor(options: ResourceOptions | undefined): Omit<SpecResources, 'devices'> {
+  const out: Omit<SpecResources, 'devices'> = {};
+  if (!options) return out;
+  const { memoryBytes, cpus, pids } = options;
+  if (memoryBytes !== undefined) {
+    if (!Number.isSafeInteger(memoryBytes) || memoryBytes < MIN_MEMORY_BYTES) {
+      throw err(ErrorCode.InvalidArgument, `memory limit ${String(memoryBytes)} is not valid: give a whole number of bytes of at least ${MIN_MEMORY_BYTES} (6 MiB)`, { memoryBytes });
+    }
+    out.memory = { limit: memoryBytes };
+  }
+  if (cpus !== undefined) {
+    const host = availableParallelism();
+    if (typeof cpus !== 'number' || !Number.isFinite(cpus) || cpus < 0.01 || cpus > host) {
+      throw err(ErrorCode.InvalidArgument, `cpus ${String(cpus)} is not valid: give a number from 0.01 to ${host} (this host's CPUs)`, { cpus, hostCpus: host });
+    }
+    out.cpu = { quota: Math.round(cpus * CPU_PERIOD_US), period: CPU_PERIOD_US };
+  }
+  if (pids !== undefined) {
+    if (!Number.isSafeInteger(pids) || pids <= 0) throw err(ErrorCode.InvalidArgument, `pids limit ${String(pids)} is not valid: give a positive whole number`, { pids });
+    out.pids = { limit: pids };
+  }
+  return out;
+}
