@@ -11,3 +11,4 @@ export * from './platform/index.js';
 export * from './storage/index.js';
 export * from './image/index.js';
 export * from './bundle-builder/index.js';
+export * from './snapshots/index.js';
