@@ -14,6 +14,7 @@ import { registerRmi } from './commands/rmi.js';
 import { registerGc } from './commands/gc.js';
 import { registerSave } from './commands/save.js';
 import { registerLoad } from './commands/load.js';
+import { registerBundle } from './commands/bundle.js';
 import { EXIT_MAGIKRUN_FAILED, exitCodeForError } from './exit-codes.js';
 
 /** This package's version, from its package.json (dist/bin.js → ../package.json). */
@@ -44,6 +45,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerGc(program, setExitCode);
   registerSave(program, setExitCode);
   registerLoad(program, setExitCode);
+  registerBundle(program, setExitCode);
   return program;
 }
 
