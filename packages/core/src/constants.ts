@@ -41,6 +41,28 @@ export const DEFAULT_STOP_TIMEOUT = 10_000;
 /** Largest manifest, index or image config document, in bytes: 4 MiB (containerd uses 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * MiB;
 
+/** Most tar entries one layer may hold (headers of files, directories, links, whiteouts…): 1 000 000. */
+export const MAX_LAYER_ENTRIES = 1_000_000;
+/** Longest entry name or link target inside a layer, in bytes (Linux PATH_MAX): 4096. */
+export const MAX_ENTRY_PATH_LENGTH = 4096;
+/** Most components (directory levels) of one entry name: 256. */
+export const MAX_ENTRY_PATH_DEPTH = 256;
+/** Largest PAX extended header or GNU long-name record, in bytes: 1 MiB (Go's archive/tar uses the same). */
+export const MAX_PAX_HEADER_SIZE = 1 * MiB;
+/** Largest value of one extended attribute, in bytes (Linux XATTR_SIZE_MAX): 64 KiB. */
+export const MAX_XATTR_VALUE_SIZE = 64 * 1024;
+/** Most extended attributes on one entry: 128. */
+export const MAX_XATTRS_PER_ENTRY = 128;
+/**
+ * Compression-ratio guard: a compressed layer may unpack to at most this many times its compressed size…
+ * (uncompressed bytes / compressed bytes): 100. Real layers compress 2–10×; gzip tops out near 1000×, zstd far above.
+ */
+export const MAX_COMPRESSION_RATIO = 100;
+/** …but the ratio guard never bites below this many uncompressed bytes of one layer: 64 MiB. */
+export const COMPRESSION_RATIO_FLOOR = 64 * MiB;
+/** Largest zstd window a layer may ask for, as a power of two (libzstd's default limit, 2^27 = 128 MiB). */
+export const ZSTD_WINDOW_LOG_MAX = 27;
+
 /** The limits a call can override. */
 export interface Limits {
   /** @default MAX_LAYER_SIZE (bytes, uncompressed) */

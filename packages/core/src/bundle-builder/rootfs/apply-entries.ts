@@ -1,219 +1,467 @@
 /**
- * Applying one layer's tar entries onto a rootfs directory (image-spec layer.md "Applying Changesets").
+ * Applying one layer's tar entries onto a directory — image-spec layer.md "Applying Changesets", with
+ * containerd's semantics (archive/tar.go `applyNaive` + `createTarFile`):
  *
- * Safe by construction: every entry name is checked ({@link entryComponents}); every parent directory
- * is resolved with {@link resolveInRoot}, so symlinks are followed only as the image would see them and
- * never out of the root; the entry itself is created without following a symlink (O_NOFOLLOW, lstat,
- * unlink-then-create); hard links must point at a non-directory already inside the root. Whiteouts
- * (`.wh.NAME`, `.wh..wh..opq`) remove what lower layers put there, never what this layer added.
+ * - Every entry name is checked ({@link entryComponents}); its parent directory is resolved with
+ *   {@link resolveInRoot} (symlinks followed as the image sees them, never out of the root) and created
+ *   when missing (0755 before the umask, as containerd's mkparent); an entry naming the root is skipped.
+ * - The entry itself is never followed: what is in its place is removed (a directory recursively)
+ *   unless both are directories (then they merge and the entry's metadata wins), and the new inode is
+ *   created with O_CREAT|O_EXCL|O_NOFOLLOW, mkdir, symlink, link or mknod — so no existing inode (a
+ *   hard-linked or cached file) is ever written into.
+ * - Whiteouts `.wh.NAME` and the opaque marker `.wh..wh..opq` act wherever they stand in the tar and hide
+ *   only what lower layers put there (image-spec: "files that are present in the same layer as a whiteout
+ *   file can only be hidden by whiteout files in subsequent layers"); markers never reach the tree.
+ *   `.wh.`, `.wh..`, `.wh...` are malformed (`INVALID_ARGUMENT`); other `.wh..wh.*` names are AUFS
+ *   metadata and are skipped with a warning, as Docker does.
+ * - Hard links: the target is a name relative to the layer root, resolved inside the root without
+ *   following its last component (link(2) links a symlink itself), and must exist and not be a directory.
+ *   The shared inode's metadata is left as it is.
+ * - Metadata in containerd's order: owner (numeric uid/gid, without following links), xattrs, mode
+ *   (after chown, which clears setuid/setgid; exact, whatever the umask), then times; directory times
+ *   are set after the whole layer, so later entries do not disturb them.
+ * - Device nodes only when privileged (root), else skipped with a warning; FIFOs always (through
+ *   `mknod`); ownership is skipped with one warning per layer when not root.
  *
- * Not done yet (the OCI-bundle issue adds them): ownership (uid/gid), timestamps, xattrs, device
- * nodes and FIFOs (skipped and counted), sparse files. Directories keep at least u+rwx so later
- * entries can be written; the rootfs is shared read-only with the workload anyway.
+ * On an overlay mount (the snapshotter's case) the removals above are what make the kernel write its
+ * own whiteouts; this module never writes overlay whiteouts or `trusted.overlay.*` attributes itself.
+ *
+ * Not safe against a concurrent writer in the same tree: the tree must be private (0700 parent) while
+ * it is built, as {@link unpackRootfs} and the snapshotter keep it.
  *
  * @module bundle-builder/rootfs/apply-entries
  */
 import { constants as fsc } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, readdir, rm, symlink, unlink } from 'node:fs/promises';
+import { link, lchown, lstat, lutimes, mkdir, open, readdir, rm, symlink, unlink, chmod, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Extract, Header } from 'tar-stream';
 import { err, ErrorCode } from '../../errors.js';
-import { entryComponents, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './entry-name.js';
+import { entryComponents, WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './entry-name.js';
+import { entryError } from './fs-errors.js';
+import type { LayerLimits } from './limits.js';
 import { isInside, resolveInRoot } from './resolve-in-root.js';
+import { makeSpecialFile } from './special-files.js';
+import type { TarEntry, TarReader } from './tar-reader.js';
+import { checkXattrs, setXattr } from './xattrs.js';
+import type { UnpackWarning, WarningSink } from './warnings.js';
 
 /** What applying a layer did. */
 export interface ApplyStats {
-  /** Entries read. */
+  /** Entries read (extended headers not counted). */
   entries: number;
   /** Bytes of regular-file content written. */
   fileBytes: number;
-  /** Whiteouts applied. */
+  /** Whiteouts and opaque markers applied. */
   whiteouts: number;
-  /** Entries not materialised (device nodes, FIFOs), by name. */
+  /** Entries not materialised (device nodes when not privileged, AUFS metadata…), by name. */
   skipped: string[];
+  /** Everything reported through `onWarning`. */
+  warnings: UnpackWarning[];
 }
 
 /** Options of {@link applyEntries}. */
 export interface ApplyOptions {
   /** The layer digest, for messages. */
   layer: string;
-  /** Largest single file, in bytes (uncompressed). */
-  maxFileSize: number;
+  limits: Pick<LayerLimits, 'maxLayerSize' | 'maxPathLength' | 'maxPathDepth' | 'maxXattrValueSize' | 'maxXattrsPerEntry'>;
+  /** Create device nodes and apply ownership. @default process.geteuid() === 0 */
+  privileged?: boolean;
+  onWarning?: WarningSink;
+  signal?: AbortSignal;
 }
 
 const O_NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
+const O_DIRECTORY = fsc.O_DIRECTORY ?? 0;
+const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | O_NOFOLLOW;
+const DIR_FLAGS = fsc.O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 
-async function lstatOrUndefined(p: string) {
-  try {
-    return await lstat(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+/** containerd's boundTime: times before the epoch (or not finite) become the epoch. */
+function boundTime(t: number): number {
+  return Number.isFinite(t) && t > 0 ? Math.min(t, 253402300799) : 0;
 }
 
-/** Remove whatever is at `p` (a symlink is removed itself, never followed). */
-async function removeEntry(p: string): Promise<void> {
-  const st = await lstatOrUndefined(p);
-  if (!st) return;
-  if (st.isDirectory()) await rm(p, { recursive: true, force: true });
-  else await unlink(p);
+interface DirRecord {
+  mode: number;
+  atime: number;
+  mtime: number;
 }
 
-/** Create (mkdir -p) the directory `components` names inside `root`, following symlinks only inside it. */
-async function ensureDir(root: string, components: string[], layer: string, entry: string): Promise<string> {
-  const real = await resolveInRoot(root, components.join('/'), true);
-  if (!isInside(root, real)) {
-    throw err(ErrorCode.PathEscape, `layer ${layer}: entry ${JSON.stringify(entry)} resolves outside the image root`, { layer, entry });
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+/**
+ * One layer's application onto `root`. Use {@link applyEntries}; the class only holds the per-layer state.
+ */
+class LayerApplier {
+  readonly stats: ApplyStats = { entries: 0, fileBytes: 0, whiteouts: 0, skipped: [], warnings: [] };
+  /** Host paths this layer created or merged: its own whiteouts must not remove them. */
+  private readonly created = new Set<string>();
+  /** Resolved parent directories (entry-relative path → host path), valid until a directory or symlink is removed. */
+  private readonly dirCache = new Map<string, string>();
+  /** Directories of this layer whose times (and, unprivileged, exact mode) are set at the end. */
+  private readonly dirs = new Map<string, DirRecord>();
+  private readonly privileged: boolean;
+  private ownershipWarned = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly options: ApplyOptions,
+  ) {
+    this.privileged = options.privileged ?? process.geteuid?.() === 0;
   }
-  try {
-    await mkdir(real, { recursive: true, mode: 0o755 });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR' || code === 'EEXIST') {
-      throw err(ErrorCode.InvalidArgument, `layer ${layer}: entry ${JSON.stringify(entry)} needs ${components.join('/')} to be a directory, but it is not`, { layer, entry });
+
+  private get layer(): string {
+    return this.options.layer;
+  }
+
+  private warn(w: Omit<UnpackWarning, 'layer'>): void {
+    const full: UnpackWarning = { layer: this.layer, ...w };
+    this.stats.warnings.push(full);
+    this.options.onWarning?.(full);
+  }
+
+  /** Remove whatever is at `host` without following it; true when something was there. */
+  private async removeAt(host: string): Promise<boolean> {
+    let st;
+    try {
+      st = await lstat(host);
+    } catch (e) {
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return false;
+      throw e;
     }
-    throw e;
+    if (st.isDirectory()) {
+      await rm(host, { recursive: true, force: true });
+      this.forgetDir(host);
+    } else {
+      await unlink(host);
+      if (st.isSymbolicLink()) this.dirCache.clear();
+    }
+    return true;
   }
-  const st = await lstat(real);
-  if (!st.isDirectory()) {
-    throw err(ErrorCode.InvalidArgument, `layer ${layer}: entry ${JSON.stringify(entry)} needs ${components.join('/')} to be a directory, but it is not`, { layer, entry });
-  }
-  return real;
-}
 
-async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream) {
-    // discard
+  /** A directory at `host` is gone: drop cached resolutions and pending records at or below it. */
+  private forgetDir(host: string): void {
+    this.dirCache.clear();
+    const prefix = host + path.sep;
+    for (const k of this.dirs.keys()) if (k === host || k.startsWith(prefix)) this.dirs.delete(k);
+  }
+
+  /** The host directory for the entry-relative components `parts` (created when missing). */
+  private async parentDir(parts: string[], entry: string): Promise<string> {
+    if (parts.length === 0) return this.root;
+    const key = parts.join('/');
+    const cached = this.dirCache.get(key);
+    if (cached !== undefined) return cached;
+    const host = await resolveInRoot(this.root, key, true);
+    if (!isInside(this.root, host)) {
+      // resolveInRoot clamps at the root; this is a second, independent guard.
+      throw err(ErrorCode.PathEscape, `layer ${this.layer}: entry ${JSON.stringify(entry)} resolves outside the image root`, { layer: this.layer, entry });
+    }
+    try {
+      await mkdir(host, { recursive: true, mode: 0o755 });
+    } catch (e) {
+      if (errno(e) === 'EEXIST' || errno(e) === 'ENOTDIR') {
+        throw err(ErrorCode.InvalidArgument, `layer ${this.layer}: entry ${JSON.stringify(entry)} needs ${key} to be a directory, but it is not`, { layer: this.layer, entry });
+      }
+      throw entryError(e, this.layer, entry, 'create the parent directory of');
+    }
+    this.dirCache.set(key, host);
+    return host;
+  }
+
+  private async ownership(chown: () => Promise<void>): Promise<void> {
+    if (!this.privileged) {
+      if (!this.ownershipWarned) {
+        this.ownershipWarned = true;
+        this.warn({ code: 'ownership-skipped', message: 'not running as root: file owners (uid/gid) of this layer were not applied; files belong to the unpacking user' });
+      }
+      return;
+    }
+    await chown();
+  }
+
+  private async xattrs(entry: TarEntry, host: string): Promise<void> {
+    for (const key of entry.ignoredRecords) {
+      this.warn({ code: 'xattr-skipped', entry: entry.name, message: `PAX record ${key} is not applied (only SCHILY.xattr.* records are)` });
+    }
+    if (!entry.xattrs || entry.xattrs.size === 0) return;
+    const { apply, skipped } = checkXattrs(entry.xattrs, this.options.limits, this.layer, entry.name);
+    for (const name of skipped) {
+      this.warn({ code: 'xattr-skipped', entry: entry.name, message: `extended attribute ${name} is overlayfs-internal and is never taken from an image` });
+    }
+    for (const [name, value] of apply) {
+      const r = await setXattr(host, name, value);
+      if (r.ok) continue;
+      if (r.reason === 'failed') {
+        throw err(ErrorCode.Internal, `layer ${this.layer}: could not set extended attribute ${name} on ${JSON.stringify(entry.name)}: ${r.message}`, { layer: this.layer, entry: entry.name });
+      }
+      this.warn({ code: 'xattr-skipped', entry: entry.name, message: `extended attribute ${name} was not applied (${r.reason}: ${r.message})` });
+    }
+  }
+
+  /** Create with O_EXCL|O_NOFOLLOW; whatever is in the way is removed first (once). */
+  private async createFile(host: string): Promise<FileHandle> {
+    try {
+      return await open(host, CREATE_FLAGS, 0o600);
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
+    }
+    await this.removeAt(host);
+    return open(host, CREATE_FLAGS, 0o600);
+  }
+
+  private async file(entry: TarEntry, host: string, body: AsyncIterable<Buffer>): Promise<void> {
+    if (entry.size > this.options.limits.maxLayerSize) {
+      throw err(ErrorCode.LimitExceeded, `layer ${this.layer}: file ${JSON.stringify(entry.name)} is ${entry.size} bytes, more than the layer limit of ${this.options.limits.maxLayerSize}`, {
+        layer: this.layer,
+        entry: entry.name,
+        limit: 'maxLayerSize',
+        max: this.options.limits.maxLayerSize,
+        value: entry.size,
+      });
+    }
+    const fh = await this.createFile(host);
+    try {
+      for await (const chunk of body) {
+        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      }
+      await this.ownership(() => fh.chown(entry.uid, entry.gid));
+      if (entry.xattrs || entry.ignoredRecords.length > 0) {
+        // Set after chown (chown clears security.capability) and before the mode, as containerd does.
+        await this.xattrs(entry, host);
+      }
+      await fh.chmod(entry.mode);
+      const mtime = boundTime(entry.mtime);
+      await fh.utimes(Math.max(boundTime(entry.atime ?? 0), mtime), mtime);
+    } finally {
+      await fh.close();
+    }
+    this.stats.fileBytes += entry.size;
+  }
+
+  private async directory(entry: TarEntry, host: string, key: string): Promise<void> {
+    try {
+      await mkdir(host, { mode: 0o700 });
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
+      const st = await lstat(host);
+      if (!st.isDirectory()) {
+        await this.removeAt(host);
+        await mkdir(host, { mode: 0o700 });
+      }
+    }
+    const fh = await open(host, DIR_FLAGS);
+    try {
+      await this.ownership(() => fh.chown(entry.uid, entry.gid));
+      if (entry.xattrs || entry.ignoredRecords.length > 0) await this.xattrs(entry, host);
+      // Unprivileged, keep u+rwx until the end so that the layer's own entries can be written inside.
+      await fh.chmod(this.privileged ? entry.mode : entry.mode | 0o700);
+    } finally {
+      await fh.close();
+    }
+    const mtime = boundTime(entry.mtime);
+    this.dirs.set(host, { mode: entry.mode, mtime, atime: Math.max(boundTime(entry.atime ?? 0), mtime) });
+    this.dirCache.set(key, host);
+  }
+
+  private async symlink(entry: TarEntry, host: string): Promise<void> {
+    const target = entry.linkname;
+    if (target === '' || target.includes('\0') || Buffer.byteLength(target) > this.options.limits.maxPathLength) {
+      throw err(ErrorCode.InvalidArgument, `layer ${this.layer}: symlink ${JSON.stringify(entry.name)} has no valid target (empty, NUL or longer than ${this.options.limits.maxPathLength} bytes)`, {
+        layer: this.layer,
+        entry: entry.name,
+      });
+    }
+    try {
+      await symlink(target, host);
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
+      await this.removeAt(host);
+      await symlink(target, host);
+    }
+    await this.ownership(() => lchown(host, entry.uid, entry.gid));
+    if (entry.xattrs || entry.ignoredRecords.length > 0) await this.xattrs(entry, host);
+    const mtime = boundTime(entry.mtime);
+    await lutimes(host, Math.max(boundTime(entry.atime ?? 0), mtime), mtime);
+  }
+
+  private async hardlink(entry: TarEntry, host: string): Promise<void> {
+    const srcParts = entryComponents(entry.linkname, this.layer, this.options.limits);
+    if (srcParts.length === 0) {
+      throw err(ErrorCode.InvalidArgument, `layer ${this.layer}: hard link ${JSON.stringify(entry.name)} has no target (or targets the root)`, { layer: this.layer, entry: entry.name });
+    }
+    // The target's parent is resolved inside the root (symlinks followed as the image sees them); its last
+    // component is not followed: link(2) on a symlink links the symlink itself.
+    const srcParent = await resolveInRoot(this.root, srcParts.slice(0, -1).join('/'), true);
+    const src = path.join(srcParent, srcParts[srcParts.length - 1]!);
+    if (!isInside(this.root, src) || src === this.root) {
+      throw err(ErrorCode.PathEscape, `layer ${this.layer}: hard link ${JSON.stringify(entry.name)} points outside the image root`, { layer: this.layer, entry: entry.name });
+    }
+    if (src === host) {
+      throw err(ErrorCode.InvalidArgument, `layer ${this.layer}: hard link ${JSON.stringify(entry.name)} points at itself`, { layer: this.layer, entry: entry.name });
+    }
+    const bad = (what: string) =>
+      err(ErrorCode.InvalidArgument, `layer ${this.layer}: hard link ${JSON.stringify(entry.name)} → ${JSON.stringify(entry.linkname)} points at ${what}`, { layer: this.layer, entry: entry.name });
+    const attempt = async () => {
+      try {
+        await link(src, host);
+        return true;
+      } catch (e) {
+        const code = errno(e);
+        if (code === 'EEXIST') return false;
+        if (code === 'ENOENT' || code === 'ENOTDIR') throw bad('nothing');
+        if (code === 'EPERM') throw bad('a directory');
+        throw e;
+      }
+    };
+    if (!(await attempt())) {
+      await this.removeAt(host);
+      if (!(await attempt())) throw bad('a path that reappeared');
+    }
+  }
+
+  private async special(entry: TarEntry, host: string): Promise<void> {
+    const type = entry.type as 'char' | 'block' | 'fifo';
+    if (type !== 'fifo' && !this.privileged) {
+      this.stats.skipped.push(entry.name);
+      this.warn({ code: 'device-skipped', entry: entry.name, message: `device node ${entry.devmajor}:${entry.devminor} not created: creating device nodes needs root` });
+      return;
+    }
+    await this.removeAt(host);
+    const r = await makeSpecialFile(host, type, entry.mode, entry.devmajor, entry.devminor, this.layer, entry.name);
+    if (!r.ok) {
+      if (r.reason === 'failed') {
+        throw err(ErrorCode.Internal, `layer ${this.layer}: mknod of ${JSON.stringify(entry.name)} failed: ${r.message}`, { layer: this.layer, entry: entry.name });
+      }
+      this.stats.skipped.push(entry.name);
+      this.warn({ code: type === 'fifo' ? 'fifo-skipped' : 'device-skipped', entry: entry.name, message: `${type === 'fifo' ? 'FIFO' : 'device node'} not created (${r.reason}: ${r.message})` });
+      return;
+    }
+    await this.ownership(() => lchown(host, entry.uid, entry.gid));
+    if (entry.xattrs || entry.ignoredRecords.length > 0) await this.xattrs(entry, host);
+    // Just created by mknod in a directory only this unpack writes: chmod by path cannot be redirected.
+    await chmod(host, entry.mode);
+    const mtime = boundTime(entry.mtime);
+    await lutimes(host, Math.max(boundTime(entry.atime ?? 0), mtime), mtime);
+  }
+
+  /** `.wh..wh..opq` in `dir`: remove everything below `dir` that this layer did not create. */
+  private async opaque(dir: string): Promise<void> {
+    let children;
+    try {
+      children = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return;
+      throw e;
+    }
+    for (const c of children) {
+      const p = path.join(dir, c.name);
+      if (!this.created.has(p)) await this.removeAt(p);
+      else if (c.isDirectory()) await this.opaque(p);
+    }
+  }
+
+  /** Apply a whiteout or opaque marker named `base` in `parent`. */
+  private async whiteout(entry: TarEntry, parent: string, base: string): Promise<void> {
+    if (base === WHITEOUT_OPAQUE) {
+      this.stats.whiteouts++;
+      await this.opaque(parent);
+      return;
+    }
+    const hidden = base.slice(WHITEOUT_PREFIX.length);
+    if (hidden === '' || hidden === '.' || hidden === '..') {
+      throw err(ErrorCode.InvalidArgument, `layer ${this.layer} has a malformed whiteout ${JSON.stringify(entry.name)}`, { layer: this.layer, entry: entry.name });
+    }
+    this.stats.whiteouts++;
+    const victim = path.join(parent, hidden);
+    if (!this.created.has(victim)) await this.removeAt(victim);
+  }
+
+  async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    this.stats.entries++;
+    const parts = entryComponents(entry.name, this.layer, this.options.limits);
+    if (parts.length === 0) return; // the root itself: containerd ignores it too
+    const base = parts[parts.length - 1]!;
+    if (parts.some((p) => p.startsWith(WHITEOUT_META_PREFIX) && p !== WHITEOUT_OPAQUE)) {
+      this.stats.skipped.push(entry.name);
+      this.warn({ code: 'aufs-metadata-skipped', entry: entry.name, message: 'AUFS metadata is not image content and was skipped' });
+      return;
+    }
+    if (parts.slice(0, -1).some((p) => p.startsWith(WHITEOUT_PREFIX))) {
+      throw err(ErrorCode.InvalidArgument, `layer ${this.layer} has an entry ${JSON.stringify(entry.name)} inside a whiteout name; the layer is malformed`, {
+        layer: this.layer,
+        entry: entry.name,
+      });
+    }
+    try {
+      const parent = await this.parentDir(parts.slice(0, -1), entry.name);
+      if (base.startsWith(WHITEOUT_PREFIX)) {
+        await this.whiteout(entry, parent, base);
+        return;
+      }
+      const host = path.join(parent, base);
+      switch (entry.type) {
+        case 'file':
+          await this.file(entry, host, body);
+          break;
+        case 'directory':
+          await this.directory(entry, host, parts.join('/'));
+          break;
+        case 'symlink':
+          await this.symlink(entry, host);
+          break;
+        case 'link':
+          await this.hardlink(entry, host);
+          break;
+        case 'char':
+        case 'block':
+        case 'fifo':
+          await this.special(entry, host);
+          break;
+      }
+      this.created.add(host);
+    } catch (e) {
+      throw entryError(e, this.layer, entry.name, `create ${entry.type}`);
+    }
+  }
+
+  /**
+   * Directory times (and, unprivileged, exact modes) once the layer is complete. Every record names a
+   * directory this layer made or merged and that is still there: removing a directory drops its record
+   * and those below it ({@link forgetDir}), so neither call below can meet a symlink.
+   */
+  async finish(): Promise<void> {
+    for (const [host, d] of this.dirs) {
+      try {
+        if (!this.privileged && (d.mode | 0o700) !== d.mode) await chmod(host, d.mode);
+        await lutimes(host, d.atime, d.mtime);
+      } catch (e) {
+        throw entryError(e, this.layer, path.relative(this.root, host), 'set the times of');
+      }
+    }
   }
 }
 
 /**
- * Apply the entries of `extract` (a tar-stream extractor being fed the uncompressed layer) to `root`.
+ * Apply the entries of `reader` (the uncompressed layer) to `root`.
  *
- * @throws MagikrunError `PATH_ESCAPE` (`..` names, a hard link out of the root), `LIMIT_EXCEEDED`
- *   (a file over `maxFileSize`), `INVALID_ARGUMENT` (a path that must be a directory is not, a hard
- *   link to nothing or to a directory, a malformed whiteout).
+ * @param root an existing directory (a fresh rootfs, a lower-layer tree, or a mounted overlay).
+ * @throws MagikrunError `PATH_ESCAPE` (`..` in names or hard-link targets, a hard link out of the root),
+ *   `LIMIT_EXCEEDED` (a file over `maxLayerSize`, name length/depth, xattr size/count, a full disk),
+ *   `INVALID_ARGUMENT` (a path that must be a directory is not, a hard link to nothing or to a directory,
+ *   a malformed whiteout, a malformed tar), `UNSUPPORTED` (sparse files, unknown entry types, non-UTF-8
+ *   names), `ABORTED` (`signal`), `INTERNAL` (a host failure).
  */
-export async function applyEntries(root: string, extract: Extract, options: ApplyOptions): Promise<ApplyStats> {
-  const { layer } = options;
-  const stats: ApplyStats = { entries: 0, fileBytes: 0, whiteouts: 0, skipped: [] };
-  /** Host paths this layer created: whiteouts in the same layer must not remove them. */
-  const created = new Set<string>();
-
-  for await (const entry of extract) {
-    const header: Header = entry.header;
-    stats.entries++;
-    const parts = entryComponents(header.name, layer);
-    if (parts.length === 0) {
-      // The root directory itself ("/", "./"): nothing to create.
-      await drain(entry);
-      continue;
+export async function applyEntries(root: string, reader: TarReader, options: ApplyOptions): Promise<ApplyStats> {
+  const applier = new LayerApplier(root, options);
+  for (;;) {
+    if (options.signal?.aborted) {
+      throw err(ErrorCode.Aborted, `unpacking layer ${options.layer} was aborted`, { layer: options.layer }, options.signal.reason);
     }
-    const base = parts[parts.length - 1]!;
-    const parent = await ensureDir(root, parts.slice(0, -1), layer, header.name);
-    const target = path.join(parent, base);
-
-    if (base.startsWith(WHITEOUT_PREFIX)) {
-      await drain(entry);
-      stats.whiteouts++;
-      if (base === WHITEOUT_OPAQUE) {
-        for (const child of await readdir(parent)) {
-          const p = path.join(parent, child);
-          if (!created.has(p)) await removeEntry(p);
-        }
-        continue;
-      }
-      const hidden = base.slice(WHITEOUT_PREFIX.length);
-      if (hidden === '' || hidden === '.' || hidden === '..' || hidden.startsWith(WHITEOUT_PREFIX)) {
-        throw err(ErrorCode.InvalidArgument, `layer ${layer} has a malformed whiteout ${JSON.stringify(header.name)}`, { layer, entry: header.name });
-      }
-      const victim = path.join(parent, hidden);
-      if (!created.has(victim)) await removeEntry(victim);
-      continue;
-    }
-
-    const mode = (header.mode ?? 0o644) & 0o7777;
-    switch (header.type) {
-      case 'directory': {
-        const st = await lstatOrUndefined(target);
-        if (st && !st.isDirectory()) await removeEntry(target);
-        if (!st || !st.isDirectory()) await mkdir(target, { mode: 0o700 });
-        await chmod(target, mode | 0o700);
-        created.add(target);
-        await drain(entry);
-        break;
-      }
-      case 'file':
-      case 'contiguous-file': {
-        const size = header.size ?? 0;
-        if (size > options.maxFileSize) {
-          throw err(ErrorCode.LimitExceeded, `layer ${layer}: file ${JSON.stringify(header.name)} is ${size} bytes, more than the limit of ${options.maxFileSize}`, {
-            layer,
-            entry: header.name,
-            limit: 'maxLayerSize',
-            max: options.maxFileSize,
-            value: size,
-          });
-        }
-        await removeEntry(target);
-        const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | O_NOFOLLOW, 0o600);
-        try {
-          // tar-stream entries are streamx streams (Node's Readable.from cannot wrap them): copy by hand.
-          for await (const chunk of entry as AsyncIterable<Buffer>) {
-            for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
-          }
-          await fh.chmod(mode);
-        } finally {
-          await fh.close();
-        }
-        stats.fileBytes += size;
-        created.add(target);
-        break;
-      }
-      case 'symlink': {
-        await drain(entry);
-        const linkname = header.linkname ?? '';
-        if (linkname === '' || linkname.includes('\0')) {
-          throw err(ErrorCode.InvalidArgument, `layer ${layer}: symlink ${JSON.stringify(header.name)} has no valid target`, { layer, entry: header.name });
-        }
-        await removeEntry(target);
-        await symlink(linkname, target);
-        created.add(target);
-        break;
-      }
-      case 'link': {
-        await drain(entry);
-        const srcParts = entryComponents(header.linkname ?? '', layer);
-        if (srcParts.length === 0) {
-          throw err(ErrorCode.InvalidArgument, `layer ${layer}: hard link ${JSON.stringify(header.name)} has no target`, { layer, entry: header.name });
-        }
-        const src = await resolveInRoot(root, srcParts.join('/'), false);
-        if (!isInside(root, src)) {
-          throw err(ErrorCode.PathEscape, `layer ${layer}: hard link ${JSON.stringify(header.name)} points outside the image root`, { layer, entry: header.name });
-        }
-        const st = await lstatOrUndefined(src);
-        if (!st || st.isDirectory()) {
-          throw err(
-            ErrorCode.InvalidArgument,
-            `layer ${layer}: hard link ${JSON.stringify(header.name)} → ${JSON.stringify(header.linkname)} points at ${st ? 'a directory' : 'nothing'}`,
-            { layer, entry: header.name },
-          );
-        }
-        if (src !== target) {
-          await removeEntry(target);
-          await link(src, target);
-        }
-        created.add(target);
-        break;
-      }
-      default: {
-        // character-device, block-device, fifo: not materialised (no mknod here); pax/gnu headers are
-        // consumed by tar-stream itself.
-        await drain(entry);
-        stats.skipped.push(header.name);
-      }
-    }
+    const entry = await reader.next();
+    if (entry === null) break;
+    await applier.apply(entry, reader.body());
   }
-  return stats;
+  await applier.finish();
+  return applier.stats;
 }

@@ -1,0 +1,189 @@
+/**
+ * Layer decompression by media type: gzip (Node's zlib; multi-member streams decode completely),
+ * zstd (libzstd through zstd-napi, streaming, with a bounded window; multi-frame streams decode
+ * completely, content checksums are verified, a stream that ends inside a frame is an error) and
+ * uncompressed tar. The media type decides and the first bytes must agree with it.
+ *
+ * Output is produced in bounded chunks and pulled by the consumer (backpressure), so a small
+ * highly-compressed blob cannot fill memory before the size limits downstream see its bytes.
+ *
+ * @module bundle-builder/rootfs/decompress
+ */
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { err, ErrorCode, isMagikrunError } from '../../errors.js';
+import { MediaType } from '../../image/media-types.js';
+
+/** How a layer blob is compressed. */
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+const GZIP_TYPES = new Set<string>([
+  MediaType.OciLayerTarGzip,
+  MediaType.OciLayerNondistributableTarGzip,
+  MediaType.DockerLayerTarGzip,
+  MediaType.DockerLayerForeignTarGzip,
+]);
+const ZSTD_TYPES = new Set<string>([MediaType.OciLayerTarZstd, MediaType.OciLayerNondistributableTarZstd]);
+const PLAIN_TYPES = new Set<string>([MediaType.OciLayerTar, MediaType.OciLayerNondistributableTar]);
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+function magicOf(head: Buffer): Compression | 'bzip2' | 'xz' {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === ZSTD_MAGIC) return 'zstd';
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  return 'none';
+}
+
+/**
+ * The compression of a layer from its media type, checked against its first bytes.
+ *
+ * @param head the first bytes of the blob (at least 6 when the blob has them).
+ * @throws MagikrunError `INVALID_ARGUMENT` (not a tar layer type, or bytes that contradict the type),
+ *   `UNSUPPORTED` (bzip2/xz content, which OCI layers do not use).
+ */
+export function compressionOf(mediaType: string, head: Buffer, layer: string): Compression {
+  const magic = magicOf(head);
+  if (magic === 'bzip2' || magic === 'xz') {
+    throw err(ErrorCode.Unsupported, `layer ${layer} is ${magic}-compressed, which OCI images do not use; push it with gzip or zstd layers`, { layer, mediaType });
+  }
+  const declared: Compression | undefined = GZIP_TYPES.has(mediaType) ? 'gzip' : ZSTD_TYPES.has(mediaType) ? 'zstd' : PLAIN_TYPES.has(mediaType) ? 'none' : undefined;
+  if (declared === undefined) {
+    throw err(ErrorCode.InvalidArgument, `layer ${layer} has media type ${mediaType}, which is not a tar layer`, { layer, mediaType });
+  }
+  if (declared !== magic) {
+    const what = magic === 'none' ? 'not compressed' : `${magic}-compressed`;
+    throw err(ErrorCode.InvalidArgument, `layer ${layer} is ${what}, but its media type ${mediaType} says ${declared === 'none' ? 'uncompressed tar' : declared}; the image is malformed`, {
+      layer,
+      mediaType,
+    });
+  }
+  return declared;
+}
+
+interface ZstdBinding {
+  DCtx: new () => {
+    setParameter(param: number, value: number): void;
+    decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
+  };
+  DParameter: { windowLogMax: number };
+  dStreamOutSize(): number;
+}
+
+let zstdBinding: ZstdBinding | undefined;
+
+function loadZstd(layer: string): ZstdBinding {
+  if (zstdBinding) return zstdBinding;
+  try {
+    zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+    return zstdBinding;
+  } catch (e) {
+    throw err(
+      ErrorCode.Unavailable,
+      `layer ${layer} is zstd-compressed, but the zstd-napi native module could not be loaded (${(e as Error).message}); ` +
+        'reinstall @magikrun/core with install scripts allowed (pnpm: list zstd-napi in onlyBuiltDependencies)',
+      { layer, reason: 'zstd-napi binding missing' },
+      e,
+    );
+  }
+}
+
+/** Split chunks to at most `max` bytes (bounds what one zlib write may expand to). */
+async function* rechunk(source: AsyncIterable<Buffer>, max: number): AsyncGenerator<Buffer> {
+  for await (const c of source) {
+    for (let off = 0; off < c.length; off += max) yield c.subarray(off, off + max);
+  }
+}
+
+/**
+ * zstd frames → bytes, one `ZSTD_decompressStream` call per output buffer, pulled by the consumer.
+ *
+ * @throws MagikrunError `LIMIT_EXCEEDED` (a frame's window above `2^windowLogMax`), `INVALID_ARGUMENT`
+ *   (corrupt data, checksum mismatch, a stream that ends inside a frame).
+ */
+export async function* zstdDecode(source: AsyncIterable<Buffer>, layer: string, windowLogMax: number): AsyncGenerator<Buffer> {
+  const z = loadZstd(layer);
+  const dctx = new z.DCtx();
+  dctx.setParameter(z.DParameter.windowLogMax, windowLogMax);
+  const outSize = z.dStreamOutSize();
+  let inFrame = false;
+  for await (const chunk of source) {
+    let src: Buffer = chunk;
+    for (;;) {
+      const dst = Buffer.allocUnsafe(outSize);
+      let ret: number;
+      let produced: number;
+      let consumed: number;
+      try {
+        [ret, produced, consumed] = dctx.decompressStream(dst, src);
+      } catch (e) {
+        throw zstdError(e, layer, windowLogMax);
+      }
+      src = src.subarray(consumed);
+      inFrame = ret !== 0;
+      if (produced > 0) yield dst.subarray(0, produced);
+      // Done with this input once it is consumed and the decoder had no more to flush.
+      if (src.length === 0 && produced < outSize) break;
+    }
+  }
+  if (inFrame) {
+    throw err(ErrorCode.InvalidArgument, `layer ${layer} is truncated: its zstd stream ends inside a frame`, { layer });
+  }
+}
+
+function zstdError(e: unknown, layer: string, windowLogMax: number) {
+  const msg = (e as Error)?.message ?? String(e);
+  if (/too much memory|window/i.test(msg)) {
+    return err(
+      ErrorCode.LimitExceeded,
+      `layer ${layer} is a zstd stream whose window needs more than 2^${windowLogMax} bytes of memory (the zstd window limit); recompress it without --long/--ultra`,
+      { layer, limit: 'zstdWindowLogMax', max: windowLogMax },
+      e,
+    );
+  }
+  return err(ErrorCode.InvalidArgument, `layer ${layer} is not valid zstd: ${msg}`, { layer }, e);
+}
+
+function gzipError(e: unknown, layer: string): unknown {
+  if (isMagikrunError(e)) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    const truncated = code === 'Z_BUF_ERROR';
+    return err(ErrorCode.InvalidArgument, `layer ${layer} ${truncated ? 'is truncated: its gzip stream ends early' : `is not valid gzip: ${(e as Error).message}`}`, { layer }, e);
+  }
+  return e;
+}
+
+async function* gzipDecode(source: AsyncIterable<Buffer>, layer: string): AsyncGenerator<Buffer> {
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  const input = rechunk(source, 16 * 1024);
+  const out = pipeline(input, gunzip, () => {
+    // errors surface through the iteration below
+  });
+  try {
+    for await (const c of out as AsyncIterable<Buffer>) yield c;
+  } catch (e) {
+    throw gzipError(e, layer);
+  } finally {
+    gunzip.destroy();
+  }
+}
+
+/**
+ * The uncompressed bytes of a layer blob.
+ *
+ * @param source the blob's bytes (the store verifies their digest as they are read).
+ * @throws MagikrunError as {@link zstdDecode}; `INVALID_ARGUMENT` for corrupt or truncated gzip.
+ */
+export function decompress(source: AsyncIterable<Buffer>, compression: Compression, layer: string, windowLogMax: number): AsyncIterable<Buffer> {
+  switch (compression) {
+    case 'gzip':
+      return gzipDecode(source, layer);
+    case 'zstd':
+      return zstdDecode(source, layer, windowLogMax);
+    case 'none':
+      return source;
+  }
+}
