@@ -1,0 +1,14 @@
+//! Private napi-rs binding behind `@magikrun/runtime-youki`: the in-process half of YoukiRuntime.
+//! Containers are created by the `magikrun-youki-monitor` executable (built from this crate, shipped
+//! beside the `.node` file): Node.js never forks. Everything exported here is internal (`Binding*`);
+//! the TypeScript class `YoukiRuntime` is the public API.
+
+#[macro_use]
+extern crate napi_derive;
+
+mod addon;
+mod binding;
+#[allow(dead_code)]
+mod shared;
+
+pub use binding::*;

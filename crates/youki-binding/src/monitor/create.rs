@@ -1,0 +1,152 @@
+//! Reserve the state directory, mount the rootfs, create the container through libcontainer.
+
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::error::LibcontainerError;
+use libcontainer::syscall::syscall::SyscallType;
+
+use super::cgroup;
+use super::stdio::{self, Stdio};
+use crate::shared::error::{chain, fail, BResult, BindingError, Code};
+use crate::shared::fsutil::{ensure_private_dir, remove_tree, rename_noreplace, write_json_atomic};
+use crate::shared::layout::{self, ContainerPaths, CREATING_PREFIX, INIT_FILE, MONITOR_FILE, STDERR_LOG, STDOUT_LOG};
+use crate::shared::mounts;
+use crate::shared::proc;
+use crate::shared::records::{now_ms, InitRecord, MonitorConfig, MonitorRecord, StdioTarget};
+
+/// A created container the monitor now watches.
+pub struct Created {
+    pub paths: ContainerPaths,
+    pub init: InitRecord,
+}
+
+fn absolute(p: &str, what: &str) -> BResult<PathBuf> {
+    let path = PathBuf::from(p);
+    if !path.is_absolute() {
+        return fail(Code::InvalidArgument, format!("{what} {p:?} must be an absolute path"));
+    }
+    Ok(path)
+}
+
+/// libcontainer's error as a code: bad bundles are the caller's to fix.
+fn from_libcontainer(e: &LibcontainerError) -> BindingError {
+    let code = match e {
+        LibcontainerError::Exist => Code::AlreadyExists,
+        LibcontainerError::InvalidID(_)
+        | LibcontainerError::MissingSpec(_)
+        | LibcontainerError::InvalidSpec(_)
+        | LibcontainerError::Spec(_)
+        | LibcontainerError::InvalidInput(_)
+        | LibcontainerError::NoUserNamespace => Code::InvalidArgument,
+        _ => Code::Internal,
+    };
+    BindingError::new(code, format!("libcontainer could not create the container: {}", chain(e)))
+}
+
+/// Write `monitor.json` and the log files into a fresh temporary directory, then rename it to
+/// `<root>/<id>` without replacing anything: the id is taken atomically, and a directory under a
+/// valid id is always complete.
+fn reserve(config: &MonitorConfig, paths: &ContainerPaths, root: &Path) -> BResult<Stdio> {
+    let tmp = root.join(layout::temp_name(CREATING_PREFIX, ""));
+    fs::DirBuilder::new().mode(0o700).create(&tmp).map_err(|e| BindingError::io(format!("create {}", tmp.display()), &e))?;
+    let result = (|| {
+        let stdio = Stdio::open([&config.stdin, &config.stdout, &config.stderr], &tmp, [STDOUT_LOG, STDERR_LOG])?;
+        let me = std::process::id() as i32;
+        let log = |t: &StdioTarget, name: &str| matches!(t, StdioTarget::Log).then(|| paths.file(name).to_string_lossy().into_owned());
+        let record = MonitorRecord {
+            version: 1,
+            config: config.clone(),
+            monitor_pid: me,
+            monitor_start_time: proc::start_time(me).unwrap_or(0),
+            created_at_ms: now_ms(),
+            stdout_log: log(&config.stdout, STDOUT_LOG),
+            stderr_log: log(&config.stderr, STDERR_LOG),
+        };
+        write_json_atomic(&tmp.join(MONITOR_FILE), &record)?;
+        if !rename_noreplace(&tmp, &paths.dir)? {
+            return fail(Code::AlreadyExists, format!("a container with id {:?} already exists in {}", paths.id, root.display()));
+        }
+        Ok(stdio)
+    })();
+    if result.is_err() {
+        let _ = remove_tree(&tmp);
+    }
+    result
+}
+
+fn set_sigpipe(handler: libc::sighandler_t) {
+    // SAFETY: setting a disposition to SIG_DFL or SIG_IGN.
+    unsafe { libc::signal(libc::SIGPIPE, handler) };
+}
+
+/// Create the container. On failure nothing is left: no mounts, no cgroup, no state directory.
+pub fn create(config: &MonitorConfig) -> BResult<Created> {
+    let root = absolute(&config.state_root, "the state root")?;
+    let paths = ContainerPaths::new(&root, &config.id)?;
+    let bundle = absolute(&config.bundle, "the bundle")?;
+    let rootfs = absolute(&config.rootfs, "the rootfs")?;
+
+    // Orphans (the init, once its intermediate parent exits) come to us, not to the host's init.
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return fail(Code::Internal, format!("PR_SET_CHILD_SUBREAPER: {e}"));
+    }
+    ensure_private_dir(&root)?;
+    let stdio = reserve(config, &paths, &root)?;
+
+    let mut mounted = 0;
+    let result = (|| -> BResult<Created> {
+        let rootfs = if config.rootfs_mounts.is_empty() { rootfs.clone() } else { fs::canonicalize(&rootfs).map_err(|e| BindingError::io(format!("the rootfs {}", rootfs.display()), &e))? };
+        mounted = mounts::mount_all(&rootfs, &config.rootfs_mounts)?;
+        ensure_private_dir(&paths.libcontainer_root())?;
+
+        stdio.install()?;
+        // Rust starts with SIGPIPE ignored, and an ignored signal stays ignored across exec: the init
+        // is cloned with the default disposition instead.
+        set_sigpipe(libc::SIG_DFL);
+        let built = ContainerBuilder::new(paths.id.clone(), SyscallType::default())
+            .with_root_path(paths.libcontainer_root())
+            .and_then(|b| b.validate_id())
+            .map(|b| b.as_init(&bundle).with_systemd(config.systemd).with_detach(true).build());
+        set_sigpipe(libc::SIG_IGN);
+        drop(stdio);
+        stdio::release();
+        let mut container = match built {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) | Err(e) => return Err(from_libcontainer(&e)),
+        };
+
+        let pid = container.pid().map(|p| p.as_raw()).ok_or_else(|| BindingError::new(Code::Internal, "libcontainer created the container but recorded no init pid"))?;
+        let init = InitRecord {
+            pid,
+            start_time: proc::start_time(pid).unwrap_or(0),
+            oom_events_file: cgroup::oom_events_file(pid).map(|p| p.to_string_lossy().into_owned()),
+            rootfs_mounted: mounted,
+        };
+        if let Err(e) = write_json_atomic(&paths.file(INIT_FILE), &init) {
+            // Without init.json no other process could tell this init from a reused pid: undo.
+            // SAFETY: kill and waitpid of our own (reparented) child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+            }
+            let _ = container.delete(true);
+            return Err(e);
+        }
+        Ok(Created { paths: paths.clone(), init })
+    })();
+    if result.is_err() {
+        // libcontainer removed its own directory and cgroup when its build failed.
+        if mounted > 0 {
+            if let Ok(r) = fs::canonicalize(&rootfs) {
+                let _ = mounts::unmount_all(&r, mounted);
+            }
+        }
+        let _ = remove_tree(&paths.dir);
+    }
+    result
+}
