@@ -21,9 +21,9 @@ import { err, ErrorCode } from '../errors.js';
 import { validateContainerId } from '../runtime/container-id.js';
 import { DEFAULT_PATH } from './locate-entrypoint.js';
 import { annotationsFor } from './oci-config/annotations.js';
-import { ensureWorkdir } from './oci-config/workdir.js';
 import { ROOTFS_DIR, type OciBuildContext } from './oci-bundle.js';
-import { unpackImage } from './rootfs/unpack-image.js';
+import { mkdirInRoot } from './rootfs/in-root.js';
+import { unpackRootfs } from './rootfs/unpack-rootfs.js';
 import { resolveArgv, resolveEnv, resolveWorkdir, type RunOptions } from './run-config.js';
 import { stageDirectory } from './stage-dir.js';
 import { imageBundleKind } from './bundle-kind.js';
@@ -90,8 +90,8 @@ export async function buildMicroVmBundle(ctx: OciBuildContext & { bundlesDir: st
   const final = path.join(ctx.bundlesDir, id);
   return stageDirectory(final, 'absent', async (tmp) => {
     const rootfs = path.join(tmp, ROOTFS_DIR);
-    await unpackImage(ctx.store, image.manifest.layers, image.config.diffIds, rootfs, ctx.limits);
-    await ensureWorkdir(rootfs, cwd);
+    await unpackRootfs({ store: ctx.store, layers: image.manifest.layers, diffIds: image.config.diffIds, dest: rootfs, limits: { ...ctx.limits }, onWarning: (w) => ctx.onWarning?.(w.message) });
+    await mkdirInRoot(rootfs, cwd);
     const bundle: MicroVmBundle = {
       kind: 'microvm',
       path: final,

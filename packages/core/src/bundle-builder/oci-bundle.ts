@@ -20,7 +20,7 @@ import { validateContainerId } from '../runtime/container-id.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { imageBundleKind } from './bundle-kind.js';
 import { prepareOciSpec, type OciSpecOptions } from './oci-config/prepare-spec.js';
-import { unpackImage } from './rootfs/unpack-image.js';
+import { unpackRootfs } from './rootfs/unpack-rootfs.js';
 import { stageDirectory, type DestinationRule } from './stage-dir.js';
 import { imageStopSignal } from './stop-signal.js';
 
@@ -39,8 +39,9 @@ export interface OciBuildOptions extends OciSpecOptions {
 export interface OciBuildContext {
   image: PulledImage;
   store: BlobStore;
-  limits: Pick<Limits, 'maxLayerSize' | 'maxRootfsSize'>;
-  /** Receives warnings (entries the unpacker could not materialise, a stop signal that cannot be sent). */
+  /** Image-level limits (uncompressed bytes; layer count), e.g. from `resolveLimits()`. */
+  limits: Pick<Limits, 'maxLayerSize' | 'maxRootfsSize' | 'maxLayers'>;
+  /** Receives warnings (entries the unpacker could not apply as written, a stop signal that cannot be sent). */
   onWarning?: (message: string) => void;
   /** Host architecture (GOARCH) for the seccomp profile. @default the host's */
   arch?: string;
@@ -53,16 +54,6 @@ function checkImage(image: PulledImage): void {
   }
   if (image.platform.os !== '' && image.platform.os !== 'linux') {
     throw err(ErrorCode.Unsupported, `${image.reference} is a ${image.platform.os} image; OCI bundles here are Linux containers`, { reference: image.reference, os: image.platform.os });
-  }
-}
-
-/** Unpack the rootfs into `tmp/rootfs`. Until the snapshot-aware `unpackRootfs` lands, the plain unpacker. */
-async function unpackRootfs(ctx: OciBuildContext, rootfs: string): Promise<void> {
-  const { image, store, limits } = ctx;
-  const stats = await unpackImage(store, image.manifest.layers, image.config.diffIds, rootfs, limits);
-  if (stats.skipped.length > 0) {
-    const shown = stats.skipped.slice(0, 5).join(', ');
-    ctx.onWarning?.(`${stats.skipped.length} entries of ${image.reference} were not created in the rootfs (device nodes or FIFOs): ${shown}${stats.skipped.length > 5 ? ', …' : ''}`);
   }
 }
 
@@ -93,7 +84,7 @@ export async function writeOciBundle(ctx: OciBuildContext, dest: string, options
   const id = options.id ?? randomBytes(8).toString('hex');
   return stageDirectory(final, rule, async (tmp) => {
     const rootfs = path.join(tmp, ROOTFS_DIR);
-    await unpackRootfs(ctx, rootfs);
+    await unpackRootfs({ store: ctx.store, layers: ctx.image.manifest.layers, diffIds: ctx.image.config.diffIds, dest: rootfs, limits: { ...ctx.limits }, onWarning: (w) => ctx.onWarning?.(w.message) });
     const { id: _id, ...specOptions } = options;
     const spec = await prepareOciSpec({ image: ctx.image, rootfs, stagingDir: tmp, finalDir: final, id, arch: ctx.arch }, specOptions);
     await writeConfig(path.join(tmp, OCI_CONFIG_FILE), spec);

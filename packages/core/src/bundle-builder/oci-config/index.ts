@@ -4,8 +4,7 @@ export { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultDeviceRules, defau
 export { DOCKER_DEFAULT_PROFILE, type SeccompProfile, type ProfileRule, type ProfileFilter } from './seccomp-profile.js';
 export { resolveSeccompProfile, hostGoArch, type SeccompTarget } from './seccomp.js';
 export { resolveUser, resolveUserFrom, type ResolvedUser } from './resolve-user.js';
-export { parsePasswd, parseGroup, MAX_ID, type PasswdEntry, type GroupEntry } from './passwd.js';
-export { readImageFile, MAX_ETC_FILE_SIZE } from './etc-file.js';
+export { parsePasswd, parseGroup, MAX_ID, MAX_ETC_FILE_SIZE, type PasswdEntry, type GroupEntry } from './passwd.js';
 export { checkHostname, hostnameFromId, MAX_HOSTNAME_LENGTH } from './hostname.js';
 export { parseNetworkMode, planNetwork, type NetworkMode, type ParsedNetwork } from './network.js';
 export { resourcesFor, MIN_MEMORY_BYTES, CPU_PERIOD_US, type ResourceOptions } from './resources.js';
@@ -14,5 +13,4 @@ export { generateOciSpec, type SpecParts } from './generate-spec.js';
 export { prepareOciSpec, type OciSpecOptions, type SpecContext } from './prepare-spec.js';
 export { validateOciConfig } from './validate-config.js';
 export { OCI_CONFIG_SCHEMA } from './config-schema.js';
-export { ensureWorkdir } from './workdir.js';
 export type * from './spec-types.js';

@@ -6,6 +6,9 @@
  * @module bundle-builder/oci-config/passwd
  */
 
+/** Largest `/etc/passwd` or `/etc/group` read, in bytes: 4 MiB (about 50 000 entries). */
+export const MAX_ETC_FILE_SIZE = 4 * 1024 * 1024;
+
 /** Largest uid or gid accepted: 2^31 − 1, runc's `user.maxID`. */
 export const MAX_ID = 2 ** 31 - 1;
 

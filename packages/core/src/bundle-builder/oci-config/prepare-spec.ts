@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { PulledImage } from '../../image/types.js';
 import { DEFAULT_PATH } from '../locate-entrypoint.js';
+import { mkdirInRoot } from '../rootfs/in-root.js';
 import { resolveArgv, resolveEnv, resolveWorkdir, type RunOptions } from '../run-config.js';
 import { annotationsFor } from './annotations.js';
 import { bindMounts } from './bind-mounts.js';
@@ -22,7 +23,6 @@ import { resolveUser } from './resolve-user.js';
 import { resolveSeccompProfile } from './seccomp.js';
 import type { OciSpec, SpecMount } from './spec-types.js';
 import { validateOciConfig } from './validate-config.js';
-import { ensureWorkdir } from './workdir.js';
 
 /** The caller's options for an OCI container (Docker's `run` semantics for each). */
 export interface OciSpecOptions extends RunOptions {
@@ -89,7 +89,7 @@ export async function prepareOciSpec(ctx: SpecContext, options: OciSpecOptions):
 
   const user = await resolveUser(ctx.rootfs, options.user ?? config.User);
   if (!env.some((e) => e.startsWith('HOME='))) env = [...env, `HOME=${user.home}`];
-  await ensureWorkdir(ctx.rootfs, cwd);
+  await mkdirInRoot(ctx.rootfs, cwd); // Docker creates a missing WORKDIR (container.SetupWorkingDirectory)
 
   const etcMounts: SpecMount[] = [];
   const userDestinations = new Set(binds.map((b) => b.destination));

@@ -1,7 +1,8 @@
 /**
  * The container's user from an image's `User` (or the caller's override): `name`, `uid`,
  * `name:group`, `uid:gid` and the mixed forms, resolved against the rootfs's own `/etc/passwd` and
- * `/etc/group` — never the host's (the files are read through {@link resolveInRoot}).
+ * `/etc/group` — never the host's (the files are read with `readFileInRoot`, which resolves symlinks
+ * inside the root, refuses anything but a regular file and caps the size at {@link MAX_ETC_FILE_SIZE}).
  *
  * Rules (runc's libcontainer/user `GetExecUser` and containerd's `WithUser`/`WithAdditionalGIDs`):
  * - empty → uid 0, gid 0;
@@ -15,8 +16,8 @@
  * @module bundle-builder/oci-config/resolve-user
  */
 import { err, ErrorCode } from '../../errors.js';
-import { readImageFile } from './etc-file.js';
-import { MAX_ID, parseGroup, parseId, parsePasswd, type GroupEntry, type PasswdEntry } from './passwd.js';
+import { readFileInRoot } from '../rootfs/in-root.js';
+import { MAX_ETC_FILE_SIZE, MAX_ID, parseGroup, parseId, parsePasswd, type GroupEntry, type PasswdEntry } from './passwd.js';
 
 /** A resolved user. */
 export interface ResolvedUser {
@@ -107,11 +108,11 @@ export function resolveUserFrom(user: string | undefined, passwd: readonly Passw
 /**
  * Resolve `user` against the image's own `/etc/passwd` and `/etc/group` in `rootfs`.
  *
- * @throws MagikrunError as {@link resolveUserFrom}; `LIMIT_EXCEEDED` or `INVALID_ARGUMENT` from
- *   reading the files ({@link readImageFile}).
+ * @throws MagikrunError as {@link resolveUserFrom}; `LIMIT_EXCEEDED` (a file above
+ *   {@link MAX_ETC_FILE_SIZE}) or `INVALID_ARGUMENT` (not a regular file, a symlink loop).
  */
 export async function resolveUser(rootfs: string, user: string | undefined): Promise<ResolvedUser> {
-  const passwdText = await readImageFile(rootfs, '/etc/passwd');
-  const groupText = await readImageFile(rootfs, '/etc/group');
+  const passwdText = (await readFileInRoot(rootfs, '/etc/passwd', { maxSize: MAX_ETC_FILE_SIZE }))?.toString('utf8');
+  const groupText = (await readFileInRoot(rootfs, '/etc/group', { maxSize: MAX_ETC_FILE_SIZE }))?.toString('utf8');
   return resolveUserFrom(user, passwdText === undefined ? undefined : parsePasswd(passwdText), groupText === undefined ? undefined : parseGroup(groupText));
 }
