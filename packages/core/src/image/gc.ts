@@ -19,6 +19,9 @@ import { LocalImageIndex } from './local-index.js';
 import { parseManifestDocument } from './manifest.js';
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from './media-types.js';
 import { lstat, readdir, rm } from 'node:fs/promises';
+import { collectSnapshots, type SnapshotGcReport } from '../snapshots/collect.js';
+import { imageChainIds } from '../snapshots/image-chains.js';
+import { METADATA_FILE } from '../snapshots/metadata.js';
 import path from 'node:path';
 
 /** Options of {@link gc}. */
@@ -27,6 +30,12 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Temp files in `ingest/` and crashed archive imports in `tmp/` older than this are removed, in ms. @default STALE_INGEST_AGE (24 h) */
   ingestOlderThanMs?: number;
+  /**
+   * Also collect unpacked layer snapshots (`<root>/snapshots`, when it exists) that no local image and
+   * no container snapshot uses ({@link collectSnapshots}).
+   * @default true
+   */
+  snapshots?: boolean;
 }
 
 /** What {@link gc} did (or, with `dryRun`, would do). */
@@ -46,6 +55,8 @@ export interface GcReport {
   ingestRemoved: number;
   /** Directories of crashed archive imports removed from `<root>/tmp/` (0 on a dry run). */
   tmpRemoved: number;
+  /** What snapshot collection did; absent when there is no snapshot directory or `snapshots: false`. */
+  snapshots?: SnapshotGcReport;
 }
 
 /**
@@ -133,7 +144,13 @@ export async function gc(store: BlobStore, options: GcOptions = {}): Promise<GcR
     ingestRemoved = await store.pruneIngest(options.ingestOlderThanMs !== undefined ? { olderThanMs: options.ingestOlderThanMs } : {});
     tmpRemoved = await pruneTmp(path.join(store.root, 'tmp'), startedAt - (options.ingestOlderThanMs ?? STALE_INGEST_AGE));
   }
-  return { dryRun, removed, freedBytes: removed.reduce((n, b) => n + b.size, 0), kept, liveLeases, deadLeases, ingestRemoved, tmpRemoved };
+  // 5. Snapshots: keep the layer chains of every local image (and those under container snapshots).
+  let snapshots: SnapshotGcReport | undefined;
+  const snapshotDir = path.join(store.root, 'snapshots');
+  if (options.snapshots !== false && (await lstat(path.join(snapshotDir, METADATA_FILE)).then(() => true, () => false))) {
+    snapshots = await collectSnapshots(snapshotDir, { keep: await imageChainIds(store), dryRun });
+  }
+  return { dryRun, removed, freedBytes: removed.reduce((n, b) => n + b.size, 0), kept, liveLeases, deadLeases, ingestRemoved, tmpRemoved, ...(snapshots ? { snapshots } : {}) };
 }
 
 /** Remove `import-*` directories under `dir` last modified before `cutoff` (ms since the epoch). */

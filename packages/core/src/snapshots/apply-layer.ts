@@ -6,18 +6,22 @@
  *
  * @module snapshots/apply-layer
  */
+import { applyLayer, type RootfsBudget } from '../bundle-builder/rootfs/apply-layer.js';
+import type { LayerLimitOverrides } from '../bundle-builder/rootfs/limits.js';
+import type { WarningSink } from '../bundle-builder/rootfs/warnings.js';
 import type { Descriptor } from '../image/manifest.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { unpackLayer, type RootfsBudget } from '../bundle-builder/rootfs/unpack-layer.js';
 
 /** Options of {@link applyLayerTo}. */
-export interface ApplyLayerOptions {
+export interface ApplyLayerToOptions {
   /** The config's diff_id of this layer (checked against the uncompressed stream). */
   diffId: string;
-  /** Largest uncompressed layer, in bytes. */
-  maxLayerSize: number;
+  /** The applier's limits (layer size, entry caps, compression ratio…). */
+  limits: LayerLimitOverrides;
   /** Running budget of the whole rootfs (uncompressed bytes); decreased by this layer's size. */
   budget: RootfsBudget;
+  onWarning?: WarningSink;
+  signal?: AbortSignal;
 }
 
 /**
@@ -25,10 +29,18 @@ export interface ApplyLayerOptions {
  *
  * @returns the layer's uncompressed tar size, in bytes.
  * @throws what the rootfs applier throws (`DIGEST_MISMATCH`, `LIMIT_EXCEEDED`, `PATH_ESCAPE`,
- *   `INVALID_ARGUMENT`, `UNSUPPORTED`).
+ *   `INVALID_ARGUMENT`, `UNSUPPORTED`, `NOT_FOUND`, `ABORTED`).
  */
-export async function applyLayerTo(store: BlobStore, layer: Descriptor, dir: string, options: ApplyLayerOptions): Promise<number> {
-  const before = options.budget.remaining;
-  await unpackLayer(store, layer, dir, { diffId: options.diffId, maxLayerSize: options.maxLayerSize, budget: options.budget });
-  return before - options.budget.remaining;
+export async function applyLayerTo(store: BlobStore, layer: Descriptor, dir: string, options: ApplyLayerToOptions): Promise<number> {
+  const stats = await applyLayer({
+    store,
+    layer,
+    root: dir,
+    diffId: options.diffId,
+    limits: options.limits,
+    budget: options.budget,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return stats.uncompressedBytes;
 }

@@ -13,7 +13,8 @@
  */
 import { chmod, chown, lstat, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { Limits } from '../constants.js';
+import type { LayerLimitOverrides, LayerLimits } from '../bundle-builder/rootfs/limits.js';
+import type { WarningSink } from '../bundle-builder/rootfs/warnings.js';
 import { err, ErrorCode } from '../errors.js';
 import type { Descriptor } from '../image/manifest.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -29,12 +30,17 @@ export interface BuildContext {
   /** `<root>/snapshots` */
   dir: string;
   store: BlobStore;
-  limits: Pick<Limits, 'maxLayerSize' | 'maxRootfsSize'>;
+  /** The caller's limit overrides, passed to the applier as given. */
+  limitOverrides: LayerLimitOverrides;
+  /** The same, resolved (for the rootfs budget). */
+  limits: LayerLimits;
   /** Options every overlay mount gets (`index=off`). */
   overlayOptions: readonly string[];
   signal?: AbortSignal;
   /** Called when a layer is really unpacked (not reused). */
   onUnpack?: (info: { index: number; layer: string; chainId: string }) => void;
+  /** The applier's warnings (device nodes or xattrs not created…). */
+  onWarning?: WarningSink;
 }
 
 /** An image's layers with their diff_ids and chain ids (all the same length). */
@@ -42,6 +48,16 @@ export interface ChainInput {
   layers: readonly Descriptor[];
   diffIds: readonly string[];
   chain: readonly string[];
+}
+
+function applyOptions(ctx: BuildContext, diffId: string, budget: { remaining: number; readonly total: number }) {
+  return {
+    diffId,
+    limits: ctx.limitOverrides,
+    budget,
+    ...(ctx.onWarning ? { onWarning: ctx.onWarning } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
 }
 
 function chainLock(ctx: BuildContext, kind: CommittedSnapshot['kind'], chainId: string) {
@@ -124,7 +140,7 @@ async function buildLayer(ctx: BuildContext, input: ChainInput, i: number, md: S
     await chmod(fs, 0o755); // whatever the umask
     ctx.onUnpack?.({ index: i, layer: input.layers[i]!.digest, chainId: input.chain[i]! });
     if (lowers.length === 0) {
-      size = await applyLayerTo(ctx.store, input.layers[i]!, fs, { diffId: input.diffIds[i]!, maxLayerSize: ctx.limits.maxLayerSize, budget });
+      size = await applyLayerTo(ctx.store, input.layers[i]!, fs, applyOptions(ctx, input.diffIds[i]!, budget));
     } else {
       await inheritRoot(fs, fsDir(ctx.dir, lowers[lowers.length - 1]!.id));
       const work = path.join(tmp, 'work');
@@ -135,7 +151,7 @@ async function buildLayer(ctx: BuildContext, input: ChainInput, i: number, md: S
       const lowerdir = [...lowers].reverse().map((l) => `${l.id}/fs`).join(':');
       await mountOverlay(path.join(tmp, 'mnt'), [...ctx.overlayOptions, `lowerdir=${lowerdir}`, `upperdir=${rel}/fs`, `workdir=${rel}/work`], ctx.dir);
       mnt = path.join(tmp, 'mnt');
-      size = await applyLayerTo(ctx.store, input.layers[i]!, mnt, { diffId: input.diffIds[i]!, maxLayerSize: ctx.limits.maxLayerSize, budget });
+      size = await applyLayerTo(ctx.store, input.layers[i]!, mnt, applyOptions(ctx, input.diffIds[i]!, budget));
       await unmount(mnt);
       mnt = undefined;
       await removeTree(work);
@@ -179,7 +195,7 @@ export async function ensureFullSnapshot(ctx: BuildContext, input: ChainInput): 
       for (const [i, layer] of input.layers.entries()) {
         ctx.signal?.throwIfAborted();
         ctx.onUnpack?.({ index: i, layer: layer.digest, chainId: input.chain[i]! });
-        size += await applyLayerTo(ctx.store, layer, fs, { diffId: input.diffIds[i]!, maxLayerSize: ctx.limits.maxLayerSize, budget });
+        size += await applyLayerTo(ctx.store, layer, fs, applyOptions(ctx, input.diffIds[i]!, budget));
       }
     } catch (e) {
       await discard(tmp);

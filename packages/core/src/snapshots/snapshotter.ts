@@ -25,7 +25,9 @@
 import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RootfsMount } from '../bundle/types.js';
-import { resolveLimits, type LimitOverrides, type Limits } from '../constants.js';
+import { resolveLayerLimits, type LayerLimitOverrides, type LayerLimits } from '../bundle-builder/rootfs/limits.js';
+import type { WarningSink } from '../bundle-builder/rootfs/warnings.js';
+import { resolveLimits } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import type { Descriptor } from '../image/manifest.js';
 import { TAR_LAYER_MEDIA_TYPES } from '../image/media-types.js';
@@ -59,8 +61,11 @@ export interface SnapshotterOptions {
    * @default 'auto'
    */
   mode?: SnapshotMode | 'auto';
-  /** MAX_LAYERS, MAX_LAYER_SIZE and MAX_ROOTFS_SIZE (uncompressed bytes) overrides. */
-  limits?: LimitOverrides;
+  /**
+   * Limit overrides: MAX_LAYERS, MAX_LAYER_SIZE and MAX_ROOTFS_SIZE (uncompressed bytes; the rootfs
+   * budget counts every layer of the chain, reused ones included), and the layer applier's caps.
+   */
+  limits?: LayerLimitOverrides;
 }
 
 /** The layers of an image, as `PulledImage` has them: `manifest.layers` and `config.diffIds`. */
@@ -75,6 +80,8 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** Called for each layer that is really unpacked (not reused from a snapshot). */
   onUnpack?: (info: { index: number; layer: string; chainId: string }) => void;
+  /** The layer applier's warnings (a device node, FIFO or xattr that could not be created). */
+  onWarning?: WarningSink;
 }
 
 /** What {@link Snapshotter.list} reports. */
@@ -92,16 +99,18 @@ export class Snapshotter {
   readonly mode: SnapshotMode;
   /** Why this mode (the overlay probe's answer). */
   readonly modeReason: string;
-  readonly #limits: Limits;
+  readonly #limits: LayerLimits;
+  readonly #limitOverrides: LayerLimitOverrides;
   readonly #overlay: OverlaySupport;
 
-  private constructor(dir: string, store: BlobStore, mode: SnapshotMode, overlay: OverlaySupport, limits: Limits) {
+  private constructor(dir: string, store: BlobStore, mode: SnapshotMode, overlay: OverlaySupport, limitOverrides: LayerLimitOverrides) {
     this.dir = dir;
     this.store = store;
     this.mode = mode;
     this.modeReason = overlay.reason;
     this.#overlay = overlay;
-    this.#limits = limits;
+    this.#limitOverrides = { ...limitOverrides };
+    this.#limits = resolveLayerLimits(limitOverrides);
   }
 
   /**
@@ -111,7 +120,10 @@ export class Snapshotter {
    *   (`mode: 'overlay'` where overlayfs cannot be mounted; the message says why).
    */
   static async open(options: SnapshotterOptions): Promise<Snapshotter> {
-    const limits = resolveLimits(options.limits);
+    // Bad limits fail before anything is created; the image-level ones need the opt-in to go above default.
+    const { maxLayerSize, maxRootfsSize, maxLayers, allowAboveDefault } = options.limits ?? {};
+    resolveLimits({ maxLayerSize, maxRootfsSize, maxLayers, allowAboveDefault });
+    resolveLayerLimits(options.limits);
     const root = options.root !== undefined ? path.resolve(options.root) : options.store.root;
     if (root === options.store.root) await options.store.ready();
     else await prepareStoreRoot(root);
@@ -124,7 +136,7 @@ export class Snapshotter {
     }
     const overlay: OverlaySupport = wanted === 'copy' ? { available: false, reason: 'the copy mode was asked for', baseOptions: [] } : await detectOverlay(dir);
     if (wanted === 'overlay' && !overlay.available) throw err(ErrorCode.Unavailable, `overlay snapshots are not available: ${overlay.reason}`, { reason: overlay.reason });
-    return new Snapshotter(dir, options.store, overlay.available ? 'overlay' : 'copy', overlay, limits);
+    return new Snapshotter(dir, options.store, overlay.available ? 'overlay' : 'copy', overlay, options.limits ?? {});
   }
 
   /**
@@ -147,9 +159,11 @@ export class Snapshotter {
       dir: this.dir,
       store: this.store,
       limits: this.#limits,
+      limitOverrides: this.#limitOverrides,
       overlayOptions: this.#overlay.baseOptions,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onUnpack ? { onUnpack: options.onUnpack } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     };
     const need = this.mode === 'overlay' ? input.chain.map((c) => committedKey('layer', c)) : input.chain.length > 0 ? [committedKey('full', input.chain[input.chain.length - 1]!)] : [];
 
