@@ -5,7 +5,7 @@
  * @module image-source
  */
 import { BlobStore, err, ErrorCode, hostLinuxPlatform, parseImageSource, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
-import type { OciPlatform, PulledImage, RegistryAccessOptions } from '@magikrun/core';
+import type { BundleKind, OciPlatform, PulledImage, RegistryAccessOptions } from '@magikrun/core';
 import { join } from 'node:path';
 import { RuntimeRegistry } from '@magikrun/registry';
 import { PullProgressDisplay } from './progress.js';
@@ -40,10 +40,11 @@ export function openRegistry(ctx: Pick<CliContext, 'root' | 'platform'>): Promis
  * a runtime for OCI bundles is available, then WASI preview 1 when one for wasm bundles is. This is how
  * an index that offers both resolves to its wasm entry on a host with no Linux container runtime.
  */
-export function runnablePlatforms(registry: RuntimeRegistry): OciPlatform[] {
+export function runnablePlatforms(registry: RuntimeRegistry, kinds?: readonly BundleKind[]): OciPlatform[] {
   const out: OciPlatform[] = [];
-  if (registry.supports('oci')) out.push(hostLinuxPlatform());
-  if (registry.supports('wasm')) out.push({ ...WASM_PLATFORM });
+  const wanted = (k: BundleKind) => kinds === undefined || kinds.includes(k);
+  if (registry.supports('oci') && wanted('oci')) out.push(hostLinuxPlatform());
+  if (registry.supports('wasm') && wanted('wasm')) out.push({ ...WASM_PLATFORM });
   return out;
 }
 
@@ -57,6 +58,8 @@ export interface ResolveOptions {
   access?: RegistryAccessOptions;
   /** Cancels a pull (Ctrl-C); verified blobs stay for the next try. */
   signal?: AbortSignal;
+  /** Accept only platforms for these bundle kinds (`run --runtime`: that runtime's). @default all the registry runs */
+  kinds?: readonly BundleKind[];
 }
 
 /**
@@ -79,7 +82,7 @@ export async function resolveImage(ctx: CliContext, registry: RuntimeRegistry | 
     const image = await pullImage(reference, ctx.store, {
       ...options.access,
       platform: options.platform,
-      acceptPlatforms: registry ? runnablePlatforms(registry) : undefined,
+      acceptPlatforms: registry ? runnablePlatforms(registry, options.kinds) : undefined,
       signal: options.signal,
       onProgress: display ? (p) => display.update(p) : undefined,
     });

@@ -15,6 +15,10 @@ import { registerGc } from './commands/gc.js';
 import { registerSave } from './commands/save.js';
 import { registerLoad } from './commands/load.js';
 import { registerBundle } from './commands/bundle.js';
+import { registerPs } from './commands/ps.js';
+import { registerLogs } from './commands/logs.js';
+import { registerStop } from './commands/stop.js';
+import { registerRm } from './commands/rm.js';
 import { EXIT_MAGIKRUN_FAILED, exitCodeForError } from './exit-codes.js';
 
 /** This package's version, from its package.json (dist/bin.js → ../package.json). */
@@ -46,6 +50,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerSave(program, setExitCode);
   registerLoad(program, setExitCode);
   registerBundle(program, setExitCode);
+  registerPs(program, setExitCode);
+  registerLogs(program, setExitCode);
+  registerStop(program, setExitCode);
+  registerRm(program, setExitCode);
   return program;
 }
 

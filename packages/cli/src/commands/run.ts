@@ -2,16 +2,28 @@
  * `magikrun run IMAGE [ARGS…]`: pull if needed, build the bundle, run it, stream its stdout and stderr,
  * forward SIGINT/SIGTERM to it, remove the container, exit with its exit code (docker run's contract).
  *
+ * The runtime follows the image: a Linux image runs as a Linux container (youki, when this host
+ * supports it; see run-linux.ts for `-d`, `--no-rm` and the resource flags), a WebAssembly image on
+ * wasmtime in this process. A Linux image without a usable Linux runtime may still hold a wasm
+ * entrypoint (runwasi's rule); otherwise it fails with `UNAVAILABLE` naming what is missing.
+ *
+ * `--rm`: unlike `docker run`, an attached run removes its container when it ends by default (there is
+ * no daemon to collect stopped containers later, and forgotten stopped containers are docker's most
+ * common leak); `--no-rm` keeps it for `ps -a` and `rm`. A detached (`-d`) container is kept until
+ * `magikrun rm`, as docker keeps it; `-d --rm` is refused (no process would be left to remove it).
+ *
  * @module commands/run
  */
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { BundleBuilder, err, ErrorCode, imageBundleKind, isMagikrunError, removeBundle, validateContainerId } from '@magikrun/core';
-import type { Bundle, BundleKind, CreateOptions, ExitStatus, OciRuntime } from '@magikrun/core';
+import type { Bundle, BundleKind, CreateOptions, ExitStatus, OciBuildOptions, OciRuntime } from '@magikrun/core';
 import { SignalForwarder } from '../signals.js';
-import { isShellExitCode, shellExitCode } from '../exit-codes.js';
 import { limitsFromFlags } from '../limits.js';
+import { networkFromFlag, resourcesFromFlags } from '../linux-flags.js';
+import { reportExit } from '../report-exit.js';
+import { runLinux } from './run-linux.js';
 import { parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, openRegistry, resolveImage } from '../image-source.js';
@@ -32,6 +44,35 @@ interface RunOptions extends RegistryFlags {
   memory?: string;
   timeout?: string;
   allowAboveDefault?: boolean;
+  cpus?: string;
+  pidsLimit?: string;
+  network?: string;
+  user?: string;
+  hostname?: string;
+  detach?: boolean;
+  /** true: --rm, false: --no-rm, undefined: the default (remove attached runs, keep detached ones). */
+  rm?: boolean;
+}
+
+/** Flags that only Linux containers take, with their names as typed. */
+const LINUX_ONLY: readonly [keyof RunOptions, string][] = [
+  ['cpus', '--cpus'],
+  ['pidsLimit', '--pids-limit'],
+  ['network', '--network'],
+  ['user', '--user'],
+  ['hostname', '--hostname'],
+  ['detach', '--detach'],
+];
+/** Flags that only WebAssembly containers take. */
+const WASM_ONLY: readonly [keyof RunOptions, string][] = [
+  ['fuel', '--fuel'],
+  ['timeout', '--timeout'],
+  ['allowAboveDefault', '--allow-above-default'],
+];
+
+function refuseFlags(opts: RunOptions, flags: readonly [keyof RunOptions, string][], what: string): void {
+  const given = flags.filter(([k]) => opts[k] !== undefined && opts[k] !== false).map(([, f]) => f);
+  if (given.length > 0) throw err(ErrorCode.Unsupported, `${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} to ${what}`, { flags: given });
 }
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -52,10 +93,18 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
     .addOption(new Option('--pull <policy>', 'when to pull the image').choices(['missing', 'always', 'never']).default('missing'))
     .option('--name <id>', 'container id (default: a random one)')
     .option('-q, --quiet', 'no pull progress')
+    .option('-d, --detach', 'linux: run in the background, print the id (see magikrun ps, logs, stop, rm)')
+    .option('--rm', 'remove the container when it stops (the default for attached runs)')
+    .option('--no-rm', 'linux: keep the stopped container of an attached run (for ps -a, rm)')
+    .option('-u, --user <name|uid[:group|gid]>', "linux: user to run as, from the image's /etc/passwd and /etc/group")
+    .option('--memory <size>', 'memory limit, e.g. 64mb: linux: cgroup limit (OOM kill above it); wasm: linear memory, default 256mb')
+    .option('--cpus <n>', 'linux: CPU limit, e.g. 0.5')
+    .option('--pids-limit <n>', 'linux: most processes and threads')
+    .option('--network <none|host|PATH>', 'linux: none (own namespace, loopback only; default), host, or a network namespace path')
+    .option('--hostname <name>', 'linux: container hostname')
     .option('--fuel <n|unlimited>', 'wasm: fuel (about one unit per instruction); default 1e9')
-    .option('--memory <size>', 'wasm: linear memory limit, e.g. 64mb; default 256mb')
-    .option('--timeout <duration>', 'wall-clock limit from start, e.g. 30s; default none')
-    .option('--allow-above-default', 'let --fuel/--memory exceed their defaults');
+    .option('--timeout <duration>', 'wasm: wall-clock limit from start, e.g. 30s; default none')
+    .option('--allow-above-default', 'wasm: let --fuel/--memory exceed their defaults');
   addRegistryFlags(command)
     .passThroughOptions()
     .action(async (image: string, args: string[], opts: RunOptions, cmd: Command) => {
@@ -82,17 +131,55 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
 async function runWith(signals: SignalForwarder, reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
   // Every option is checked before anything is pulled.
   const limits = limitsFromFlags(opts);
+  const resources = resourcesFromFlags(opts);
+  const network = networkFromFlag(opts.network);
+  if (opts.detach && opts.rm === true) {
+    throw err(ErrorCode.Unsupported, '--rm with -d is not supported: remove a detached container with "magikrun rm ID" once it has stopped (or "magikrun rm -f ID")', {});
+  }
   const access = registryAccessFrom(opts);
   const env = parseEnv(opts.env);
   const volumes = opts.volume.map((v) => parseVolume(v));
   const id = validateContainerId(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`);
   const ctx = await openContext(globals.root);
   const registry = await openRegistry(ctx);
-  const image = await resolveImage(ctx, registry, reference, { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true, access, signal: signals.abort.signal });
+  // --runtime restricts the platforms a pull accepts to those that runtime runs.
+  const chosen = opts.runtime ? registry.require(opts.runtime) : undefined;
+  const image = await resolveImage(ctx, registry, reference, {
+    platform: opts.platform,
+    pull: opts.pull,
+    quiet: opts.quiet === true,
+    access,
+    signal: signals.abort.signal,
+    ...(chosen ? { kinds: chosen.bundleKinds } : {}),
+  });
   signals.throwIfReceived();
-  const runtimeFor = (kind: BundleKind): OciRuntime => (opts.runtime ? registry.require(opts.runtime) : registry.requireForBundle(kind));
-  // A Linux image runs on a Linux runtime; without one, it may still hold a wasm entrypoint (runwasi's rule).
-  const kind: BundleKind = imageBundleKind(image) === 'oci' && !opts.runtime && !registry.supports('oci') ? 'wasm' : imageBundleKind(image);
+  const runtimeFor = (kind: BundleKind): OciRuntime => chosen ?? registry.requireForBundle(kind);
+  // A Linux image runs on a Linux runtime; without one (or with --runtime naming a wasm runtime), it
+  // may still hold a wasm entrypoint (runwasi's rule).
+  const linuxRuntime = chosen ? (chosen.bundleKinds.includes('oci') ? chosen : undefined) : registry.forBundle('oci');
+  const kind: BundleKind = imageBundleKind(image) === 'oci' && !linuxRuntime ? 'wasm' : imageBundleKind(image);
+
+  if (kind === 'oci') {
+    refuseFlags(opts, WASM_ONLY, 'WebAssembly containers, not Linux ones');
+    const build: OciBuildOptions = {
+      args: args.length > 0 ? args : undefined,
+      entrypoint: opts.entrypoint === undefined ? undefined : [opts.entrypoint],
+      env,
+      volumes,
+      workdir: opts.workdir,
+      user: opts.user,
+      hostname: opts.hostname,
+      network,
+      resources,
+    };
+    const runtime = runtimeFor('oci');
+    if (runtime.scope !== 'host' && (opts.detach || opts.rm === false)) {
+      throw err(ErrorCode.Unsupported, `-d and --no-rm need a runtime whose containers outlive magikrun; ${runtime.name}'s live in this process`, { runtime: runtime.name });
+    }
+    return runLinux({ ctx, runtime, image, id, build, interactive: opts.interactive === true, detach: opts.detach === true, remove: opts.rm !== false, signals });
+  }
+  refuseFlags(opts, LINUX_ONLY, 'Linux containers, not WebAssembly ones (which live in this process)');
+  if (opts.rm === false) throw err(ErrorCode.Unsupported, '--no-rm applies to Linux containers; a WebAssembly container ends with this process', {});
 
   const bundle = await new BundleBuilder({ root: ctx.root })
     .image(image)
@@ -112,7 +199,7 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
         const why = registry.unavailableRuntimes().map((u) => `${u.name}: ${u.reason}`);
         throw err(
           ErrorCode.Unavailable,
-          `${image.reference} is a ${image.platform.os}/${image.platform.architecture} image and no runtime for Linux containers is installed (the youki backend is planned)${why.length ? `; ${why.join('; ')}` : ''}`,
+          `${image.reference} is a ${image.platform.os}/${image.platform.architecture} image and no runtime for Linux containers is installed and usable on this host${why.length ? `: ${why.join('; ')}` : ''}`,
           { reference: image.reference, platform: image.platform },
           e,
         );
@@ -126,9 +213,7 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
       throw err(ErrorCode.Unsupported, `--fuel, --memory and --timeout apply to the wasmtime runtime, not ${runtime.name}`, { runtime: runtime.name });
     }
     const status = await runContainer(runtime, id, bundle, opts.interactive === true, limits, signals);
-    if (status.reason !== 'exited' && status.message) process.stderr.write(`magikrun: ${id}: ${status.reason}: ${status.message}\n`);
-    if (!isShellExitCode(status.code)) process.stderr.write(`magikrun: ${id}: exit code ${status.code} is outside 0-255; exiting with 255\n`);
-    return shellExitCode(status.code);
+    return reportExit(id, status);
   } finally {
     await removeBundle(bundle);
   }

@@ -1,0 +1,119 @@
+/**
+ * The containers `ps`, `logs`, `stop` and `rm` work on: those of the runtimes whose containers outlive
+ * the process that created them (`scope: 'host'`, such as youki), found from any process. WebAssembly
+ * containers live inside the `magikrun run` that started them and are never listed here.
+ *
+ * @module host-containers
+ */
+import { err, ErrorCode, isMagikrunError } from '@magikrun/core';
+import type { ContainerState, ExitStatus, OciRuntime } from '@magikrun/core';
+import { BUILTIN_CANDIDATES } from '@magikrun/registry';
+import type { UnavailableRuntime } from '@magikrun/registry';
+import { openContext, openRegistry } from './image-source.js';
+
+/** A container as the CLI shows it: the OCI state plus what the runtime knows beyond it. */
+export interface ContainerInfo extends ContainerState {
+  /** The runtime that holds it. */
+  runtime: string;
+  /** When it was created (ISO 8601), if the runtime records it. */
+  created?: string;
+  /** How it ended, once stopped. */
+  exit?: ExitStatus;
+  /** Files holding its stdout and stderr (containers started with `run -d`). */
+  logs?: { stdout?: string; stderr?: string };
+}
+
+/**
+ * What a runtime may offer beyond `OciRuntime` for the CLI: `inspect` (YoukiRuntime has it). Checked
+ * at run time, so that the CLI needs no runtime package to build.
+ */
+interface Inspectable {
+  inspect(id: string): Promise<{
+    state: ContainerState;
+    createdAt?: Date;
+    exit?: ExitStatus;
+    logs?: { stdout?: string; stderr?: string };
+  }>;
+}
+
+function isInspectable(rt: OciRuntime): rt is OciRuntime & Inspectable {
+  return typeof (rt as Partial<Inspectable>).inspect === 'function';
+}
+
+/** The runtimes with host-scoped containers, and why the others of that kind are missing. */
+export interface HostRuntimes {
+  runtimes: OciRuntime[];
+  unavailable: readonly UnavailableRuntime[];
+}
+
+/** Open the registry and pick the runtimes whose containers any process can see. */
+export async function openHostRuntimes(root?: string): Promise<HostRuntimes> {
+  const ctx = await openContext(root);
+  const registry = await openRegistry(ctx);
+  const runtimes = registry.availableRuntimes().map((n) => registry.get(n)!).filter((rt) => rt.scope === 'host');
+  // The runtimes of Linux containers that did not load, with why (what `ps` and friends then report).
+  const linux = new Set(BUILTIN_CANDIDATES.filter((c) => c.bundleKinds.includes('oci')).map((c) => c.name));
+  return { runtimes, unavailable: registry.unavailableRuntimes().filter((u) => linux.has(u.name)) };
+}
+
+/**
+ * One container's details from its runtime.
+ *
+ * @throws MagikrunError `NOT_FOUND` as the runtime throws it.
+ */
+export async function describe(runtime: OciRuntime, id: string): Promise<ContainerInfo> {
+  if (isInspectable(runtime)) {
+    const d = await runtime.inspect(id);
+    return {
+      ...d.state,
+      runtime: runtime.name,
+      ...(d.createdAt ? { created: d.createdAt.toISOString() } : {}),
+      ...(d.exit ? { exit: d.exit } : {}),
+      ...(d.logs ? { logs: d.logs } : {}),
+    };
+  }
+  return { ...(await runtime.state(id)), runtime: runtime.name };
+}
+
+/** Every container of `runtimes`, with details. */
+export async function listContainers(runtimes: readonly OciRuntime[]): Promise<ContainerInfo[]> {
+  const out: ContainerInfo[] = [];
+  for (const rt of runtimes) {
+    for (const s of await rt.list()) {
+      try {
+        out.push(await describe(rt, s.id));
+      } catch (e) {
+        if (!isMagikrunError(e, ErrorCode.NotFound)) throw e; // removed meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The runtime holding container `id`, and its details.
+ *
+ * @throws MagikrunError `NOT_FOUND` (no runtime has it; the message points at `magikrun ps -a`),
+ *   `UNAVAILABLE` (no runtime with host-scoped containers works here, with the reasons).
+ */
+export async function findContainer(hosts: HostRuntimes, id: string): Promise<{ runtime: OciRuntime; info: ContainerInfo }> {
+  if (hosts.runtimes.length === 0) throw noHostRuntime(hosts);
+  for (const runtime of hosts.runtimes) {
+    try {
+      return { runtime, info: await describe(runtime, id) };
+    } catch (e) {
+      if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
+    }
+  }
+  throw err(ErrorCode.NotFound, `no such container: ${id} (see "magikrun ps -a")`, { id });
+}
+
+/** The error for a host where no runtime with host-scoped containers is available. */
+export function noHostRuntime(hosts: HostRuntimes): Error {
+  const why = hosts.unavailable.map((u) => `${u.name}: ${u.reason}`);
+  return err(
+    ErrorCode.Unavailable,
+    `no runtime for Linux containers is available on this host${why.length > 0 ? `: ${why.join('; ')}` : ''}`,
+    { unavailable: hosts.unavailable.map((u) => ({ name: u.name, reason: u.reason })) },
+  );
+}
