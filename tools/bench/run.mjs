@@ -5,14 +5,17 @@
 //   hello  WASI hello module: magikrun run (cold/warm) vs node:wasi             (hello.mjs; default 20 runs)
 //   pull   ≥100 MB multi-layer Debian image from a local registry: magikrun pull vs skopeo copy,
 //          plus magikrun's peak RSS                                              (pull.mjs; default 3 runs)
+//   lifecycle  busybox `true` create→start→wait→delete: magikrun's YoukiRuntime vs runc run vs youki
+//          run, sequential and 4 at a time, plus state() latency        (lifecycle.mjs; default 100 runs)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as hello from './hello.mjs';
 import * as pull from './pull.mjs';
+import * as lifecycle from './lifecycle.mjs';
 
-const BENCHMARKS = [hello, pull];
+const BENCHMARKS = [hello, pull, lifecycle];
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name) => {
   const i = process.argv.indexOf(name);
