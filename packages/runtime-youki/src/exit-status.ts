@@ -1,0 +1,26 @@
+/**
+ * The monitor's exit record and the binding's state as core's `ExitStatus` and `ContainerState`.
+ *
+ * @module exit-status
+ */
+import { signalName, type ContainerState, type ExitStatus } from '@magikrun/core';
+import type { BindingExit, BindingState } from './binding/types.js';
+
+/** `ExitStatus` from an exit record: code, or 128 + N with the signal name; reason as recorded. */
+export function exitStatusOf(e: BindingExit): ExitStatus {
+  const status: ExitStatus = { code: e.code, reason: e.reason };
+  if (e.signal !== undefined && e.signal !== null) {
+    const name = signalName(e.signal);
+    if (name) status.signal = name;
+  }
+  if (e.message) status.message = e.message;
+  return status;
+}
+
+/** The OCI state document (runtime.md "State"): exactly its keys; `pid` only while created or running. */
+export function containerStateOf(s: BindingState): ContainerState {
+  const state: ContainerState = { ociVersion: s.ociVersion, id: s.id, status: s.status, bundle: s.bundle };
+  if ((s.status === 'created' || s.status === 'running') && typeof s.pid === 'number') state.pid = s.pid;
+  if (s.annotations && Object.keys(s.annotations).length > 0) state.annotations = { ...s.annotations };
+  return state;
+}

@@ -1,0 +1,111 @@
+/**
+ * OCI `create`: spawn the monitor, which reserves the id, mounts the rootfs, creates the container
+ * through libcontainer and reports its init's pid.
+ *
+ * @module lifecycle/create
+ */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CONTAINER_START_TIMEOUT,
+  err,
+  ErrorCode,
+  isMagikrunError,
+  validateContainerId,
+  type Bundle,
+  type ContainerState,
+  type OciBundle,
+} from '@magikrun/core';
+import { fromBindingError } from '../binding/errors.js';
+import type { MonitorConfig } from '../binding/types.js';
+import { containerStateOf } from '../exit-status.js';
+import type { YoukiCreateOptions } from '../options.js';
+import { planStdio } from '../stdio/plan.js';
+import { rootHandle, type RuntimeContext } from './context.js';
+import { readReport, spawnMonitor } from './spawn-monitor.js';
+
+function checkBundle(bundle: Bundle): OciBundle {
+  if (bundle?.kind !== 'oci') {
+    throw err(ErrorCode.InvalidArgument, `the youki runtime runs OCI bundles (kind 'oci'), not ${JSON.stringify(bundle?.kind)}`, { kind: bundle?.kind });
+  }
+  for (const key of ['path', 'rootfs'] as const) {
+    const p = bundle[key];
+    if (typeof p !== 'string' || !path.isAbsolute(p) || p.includes('\0')) {
+      throw err(ErrorCode.InvalidArgument, `bundle.${key} must be an absolute path, not ${JSON.stringify(p)}`, { [key]: p });
+    }
+  }
+  for (const m of bundle.rootfsMounts ?? []) {
+    if ((m.type !== 'overlay' && m.type !== 'bind') || typeof m.source !== 'string' || !Array.isArray(m.options)) {
+      throw err(ErrorCode.InvalidArgument, `a rootfs mount must be { type: 'overlay' | 'bind', source, options[] }, not ${JSON.stringify(m)}`, {});
+    }
+  }
+  return bundle;
+}
+
+/**
+ * @throws MagikrunError `INVALID_ARGUMENT` (bad id, bundle or stdio; libcontainer refused the
+ *   config), `NOT_FOUND` (no config.json), `ALREADY_EXISTS`, `UNAVAILABLE` (host or monitor),
+ *   `TIMEOUT`, `ABORTED`, `INTERNAL`.
+ */
+export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, options: YoukiCreateOptions = {}): Promise<ContainerState> {
+  validateContainerId(id);
+  const oci = checkBundle(bundle);
+  const plan = planStdio(options.stdio, options.detach === true);
+  const root = path.resolve(options.stateRoot ?? ctx.stateRoot);
+  await ctx.hostReady();
+  try {
+    await access(path.join(oci.path, 'config.json'));
+  } catch {
+    throw err(ErrorCode.NotFound, `the bundle ${oci.path} has no config.json; build it with BundleBuilder (kind 'oci') or \`magikrun bundle\``, { bundle: oci.path });
+  }
+  const handle = rootHandle(ctx, root);
+  if (ctx.local.has(id) && ctx.local.get(id)?.root !== root) {
+    throw err(ErrorCode.AlreadyExists, `container "${id}" already exists (in ${ctx.local.get(id)?.root})`, { id });
+  }
+  // A fast answer for the common case; the monitor's atomic rename is what decides.
+  try {
+    handle.state(id);
+    throw err(ErrorCode.AlreadyExists, `container "${id}" already exists in ${root}; delete it or choose another id`, { id, stateRoot: root });
+  } catch (e) {
+    if (isMagikrunError(e)) throw e;
+    if (!/^\[NOT_FOUND\]/.test((e as Error).message)) throw fromBindingError(e, `create "${id}"`, { id });
+  }
+
+  const config: MonitorConfig = {
+    id,
+    stateRoot: root,
+    bundle: oci.path,
+    rootfs: oci.rootfs,
+    rootfsMounts: (oci.rootfsMounts ?? []).map((m) => ({ type: m.type, source: m.source, options: [...m.options] })),
+    ...(oci.stopSignal ? { stopSignal: oci.stopSignal } : {}),
+    systemd: ctx.systemdCgroup,
+    ...plan.monitor,
+  };
+  const child = spawnMonitor(ctx.monitorPath, config, plan.spawn);
+  const attached = plan.attach(child);
+  let report;
+  try {
+    report = await readReport(child, id, options.timeoutMs ?? CONTAINER_START_TIMEOUT, options.signal);
+  } catch (e) {
+    // Timed out or aborted mid-way: stop the monitor and remove whatever it made (only if it is ours).
+    child.kill('SIGKILL');
+    try {
+      if (handle.state(id).monitorPid === child.pid) await handle.delete(id, true, ctx.deleteTimeoutMs);
+    } catch {
+      // nothing of it was left, or another container holds the id
+    }
+    throw e;
+  }
+  if (!report.ok) {
+    throw fromBindingError(new Error(`[${report.code}] ${report.message}`), `create "${id}"`, { id, bundle: oci.path });
+  }
+  // The container does not keep this process alive (pipes to it still do, while open).
+  child.unref();
+  child.on('error', () => undefined);
+  ctx.local.set(id, { root, streams: attached.streams, outputDone: attached.outputDone });
+  try {
+    return containerStateOf(handle.state(id));
+  } catch (e) {
+    throw fromBindingError(e, `create "${id}"`, { id });
+  }
+}

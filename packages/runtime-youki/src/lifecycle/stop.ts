@@ -1,0 +1,39 @@
+/**
+ * `stop`: the stop signal (the option, else the bundle's StopSignal, else SIGTERM), then SIGKILL
+ * after `timeoutMs` — as `docker stop` / `podman stop`. A stopped container returns its status.
+ *
+ * @module lifecycle/stop
+ */
+import { assertTransition, DEFAULT_STOP_TIMEOUT, isMagikrunError, parseSignal, type ExitStatus, type Signal, type StopOptions } from '@magikrun/core';
+import { kill } from './kill.js';
+import { stateOf, type RuntimeContext } from './context.js';
+import { wait } from './wait.js';
+
+async function killUnlessStopped(ctx: RuntimeContext, id: string, signal: Signal): Promise<void> {
+  try {
+    await kill(ctx, id, signal);
+  } catch (e) {
+    if (!isMagikrunError(e, 'INVALID_STATE')) throw e; // it stopped meanwhile
+  }
+}
+
+/** @throws MagikrunError `NOT_FOUND`, `INVALID_STATE` (creating), `INVALID_ARGUMENT` */
+export async function stop(ctx: RuntimeContext, id: string, options: StopOptions = {}): Promise<ExitStatus> {
+  const state = stateOf(ctx, id, 'stop');
+  assertTransition('stop', state.status, id);
+  if (state.status === 'stopped') return wait(ctx, id);
+  const signal = options.signal ? parseSignal(options.signal) : state.stopSignal ? parseSignal(state.stopSignal) : 'SIGTERM';
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT;
+  await killUnlessStopped(ctx, id, signal);
+  const graceful = new AbortController();
+  const timer = setTimeout(() => graceful.abort(), timeoutMs);
+  try {
+    return await wait(ctx, id, { signal: graceful.signal });
+  } catch (e) {
+    if (!isMagikrunError(e, 'ABORTED')) throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  await killUnlessStopped(ctx, id, 'SIGKILL');
+  return wait(ctx, id);
+}
