@@ -8,12 +8,17 @@
 #                and 65534:65534, mode 0000 and 0600 files, an xattr (user.*) and a file capability
 #                (security.capability, as setcap writes it), a file with a long name, deep directories
 #   2 changes    deletions of lower files and whole lower trees (umoci: .wh.NAME), modified contents,
-#                modes and owners, file → symlink, symlink → file, directory → file, file → directory,
-#                a new hardlink to a lower file, a dropped setuid bit
+#                modes and owners, file → symlink, symlink → file, file → directory, a directory
+#                removed, a new hardlink to a lower file, a dropped setuid bit
 #   3 recreate   a lower directory removed and recreated with new content (rm -rf + mkdir: umoci writes
-#                .wh.NAME for each old child, not an opaque marker)
+#                .wh.NAME for each old child, not an opaque marker); a file where layer 2 removed a
+#                directory
 #   4 opaque     GNU tar (not umoci) layer with .wh..wh..opq markers, one before and one after the new
 #                siblings it must not hide, added verbatim with `umoci raw add-layer`
+#
+# A second, tiny image TAG-dir-to-file holds what umoci writes when one layer replaces a directory by a
+# file: the file entry followed by a whiteout *under* it (d, d/.wh.inner). umoci's unpack ignores that
+# whiteout; containerd's os.RemoveAll fails on it with ENOTDIR.
 #
 #   tools/images/build-debian-layers.sh OUTDIR [TAG]     prints oci:OUTDIR:TAG (TAG defaults to "debian")
 #
@@ -97,7 +102,7 @@ if [ "$(cat "$layout/.complete" 2>/dev/null)" != "$version" ]; then
   chmod 0751 "$t/chmod"; chown 1000:100 "$t/chown"
   rm "$t/file-to-symlink"; ln -s modified "$t/file-to-symlink"
   rm "$t/symlink-to-file"; echo 'was a symlink' > "$t/symlink-to-file"
-  rm -rf "$t/dir-to-file"; echo 'was a directory' > "$t/dir-to-file"
+  rm -rf "$t/dir-to-file"
   rm "$t/file-to-dir"; mkdir "$t/file-to-dir"; echo inside > "$t/file-to-dir/inside"
   ln "$r/usr/bin/true" "$t/hardlink-to-lower"
   chmod 0755 "$t/suid-dropped"
@@ -105,6 +110,7 @@ if [ "$(cat "$layout/.complete" 2>/dev/null)" != "$version" ]; then
 
   # 3 recreate
   rm -rf "$t/recreate"; mkdir "$t/recreate"; echo new > "$t/recreate/new"
+  echo 'was a directory' > "$t/dir-to-file"
   rm -rf "$r/etc/apt/apt.conf.d"; mkdir "$r/etc/apt/apt.conf.d"; echo 'APT::Install-Recommends "false";' > "$r/etc/apt/apt.conf.d/99magikrun"
   layer 'recreate: rm -rf + mkdir'
 
@@ -123,6 +129,14 @@ if [ "$(cat "$layout/.complete" 2>/dev/null)" != "$version" ]; then
   umoci raw add-layer --history.created_by "GNU tar (opaque markers)" --image "$layout:$tag" "$work/opaque.tar"
 
   umoci config --image "$layout:$tag" --no-history --config.cmd /bin/bash
+
+  # TAG-dir-to-file: a directory replaced by a file within one layer.
+  umoci new --image "$layout:$tag-dir-to-file"
+  umoci unpack --image "$layout:$tag-dir-to-file" "$work/small" >/dev/null
+  mkdir -p "$work/small/rootfs/d/inner"; echo x > "$work/small/rootfs/d/inner/x"; echo y > "$work/small/rootfs/d/y"
+  umoci repack --refresh-bundle --image "$layout:$tag-dir-to-file" "$work/small" >/dev/null
+  rm -rf "$work/small/rootfs/d"; echo 'now a file' > "$work/small/rootfs/d"
+  umoci repack --refresh-bundle --image "$layout:$tag-dir-to-file" "$work/small" >/dev/null
   umoci gc --layout "$layout"
   echo "$version" > "$layout/.complete"
 fi

@@ -102,9 +102,9 @@ export async function readTree(root: string, options: { xattrs?: boolean } = {})
   return tree;
 }
 
-/** Every xattr under `root` (getfattr -R -P -d -m - -e hex), by relative path. */
+/** Every xattr under `root` (getfattr -R -P -h -d -m - -e hex), by relative path. */
 export async function readXattrs(root: string): Promise<Map<string, Record<string, string>>> {
-  const { stdout } = await promisify(execFile)('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'hex', '--absolute-names', root], { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+  const { stdout } = await promisify(execFile)('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', root], { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
   const out = new Map<string, Record<string, string>>();
   let current: Record<string, string> | undefined;
   for (const line of stdout.split('\n')) {
