@@ -10,7 +10,7 @@ phase_start=0
 phase() { phase_start=$(date +%s); echo "==> $1"; }
 phase_end() { echo "==> $1 took $(( $(date +%s) - phase_start ))s"; }
 
-APT_PACKAGES=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 docker-registry skopeo umoci busybox-static openssl apache2-utils ca-certificates zstd attr libseccomp-dev pkg-config runc iproute2)
+APT_PACKAGES=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 docker-registry skopeo umoci busybox-static openssl apache2-utils ca-certificates zstd attr libseccomp-dev pkg-config runc iproute2 debootstrap)
 
 phase "apt packages"
 missing=()
