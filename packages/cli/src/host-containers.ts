@@ -23,21 +23,50 @@ export interface ContainerInfo extends ContainerState {
   logs?: { stdout?: string; stderr?: string };
 }
 
+/** A log stream of a container (a Readable of its bytes). */
+export type LogReadable = NodeJS.ReadableStream;
+
 /**
- * What a runtime may offer beyond `OciRuntime` for the CLI: `inspect` (YoukiRuntime has it). Checked
- * at run time, so that the CLI needs no runtime package to build.
+ * What a runtime may offer beyond `OciRuntime` for the CLI — YoukiRuntime's `inspect`, `containers`
+ * and `logs`. Checked at run time, so that the CLI needs no runtime package to build.
  */
-interface Inspectable {
-  inspect(id: string): Promise<{
-    state: ContainerState;
-    createdAt?: Date;
-    exit?: ExitStatus;
-    logs?: { stdout?: string; stderr?: string };
-  }>;
+interface HostDetails {
+  inspect(id: string): Promise<InspectResult>;
+  containers?(): Promise<InspectResult[]>;
+  logs?(id: string, options?: { follow?: boolean; signal?: AbortSignal }): { stdout?: LogReadable; stderr?: LogReadable };
 }
 
-function isInspectable(rt: OciRuntime): rt is OciRuntime & Inspectable {
-  return typeof (rt as Partial<Inspectable>).inspect === 'function';
+interface InspectResult {
+  state: ContainerState;
+  createdAt?: Date;
+  exit?: ExitStatus;
+  logFiles?: { stdout?: string; stderr?: string };
+}
+
+function hasDetails(rt: OciRuntime): rt is OciRuntime & HostDetails {
+  return typeof (rt as Partial<HostDetails>).inspect === 'function';
+}
+
+function infoOf(runtime: OciRuntime, d: InspectResult): ContainerInfo {
+  return {
+    ...d.state,
+    runtime: runtime.name,
+    ...(d.createdAt ? { created: d.createdAt.toISOString() } : {}),
+    ...(d.exit ? { exit: d.exit } : {}),
+    ...(d.logFiles && (d.logFiles.stdout || d.logFiles.stderr) ? { logs: { ...d.logFiles } } : {}),
+  };
+}
+
+/**
+ * The log streams of container `id` (stdout, stderr), following them until it stops with `follow`.
+ *
+ * @throws MagikrunError `UNSUPPORTED` when the runtime keeps no logs; `NOT_FOUND`.
+ */
+export function containerLogs(runtime: OciRuntime, id: string, options: { follow?: boolean; signal?: AbortSignal }): { stdout?: LogReadable; stderr?: LogReadable } {
+  if (!hasDetails(runtime) || typeof runtime.logs !== 'function') {
+    throw err(ErrorCode.Unsupported, `the ${runtime.name} runtime keeps no logs of its containers`, { runtime: runtime.name });
+  }
+  return runtime.logs(id, options);
 }
 
 /** The runtimes with host-scoped containers, and why the others of that kind are missing. */
@@ -62,16 +91,7 @@ export async function openHostRuntimes(root?: string): Promise<HostRuntimes> {
  * @throws MagikrunError `NOT_FOUND` as the runtime throws it.
  */
 export async function describe(runtime: OciRuntime, id: string): Promise<ContainerInfo> {
-  if (isInspectable(runtime)) {
-    const d = await runtime.inspect(id);
-    return {
-      ...d.state,
-      runtime: runtime.name,
-      ...(d.createdAt ? { created: d.createdAt.toISOString() } : {}),
-      ...(d.exit ? { exit: d.exit } : {}),
-      ...(d.logs ? { logs: d.logs } : {}),
-    };
-  }
+  if (hasDetails(runtime)) return infoOf(runtime, await runtime.inspect(id));
   return { ...(await runtime.state(id)), runtime: runtime.name };
 }
 
@@ -79,6 +99,10 @@ export async function describe(runtime: OciRuntime, id: string): Promise<Contain
 export async function listContainers(runtimes: readonly OciRuntime[]): Promise<ContainerInfo[]> {
   const out: ContainerInfo[] = [];
   for (const rt of runtimes) {
+    if (hasDetails(rt) && typeof rt.containers === 'function') {
+      out.push(...(await rt.containers()).map((d) => infoOf(rt, d)));
+      continue;
+    }
     for (const s of await rt.list()) {
       try {
         out.push(await describe(rt, s.id));

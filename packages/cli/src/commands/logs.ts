@@ -7,8 +7,8 @@
  */
 import type { Command } from 'commander';
 import { err, ErrorCode } from '@magikrun/core';
-import { copyLog } from '../copy-log.js';
-import { findContainer, openHostRuntimes } from '../host-containers.js';
+import { pipeline } from 'node:stream/promises';
+import { containerLogs, findContainer, openHostRuntimes } from '../host-containers.js';
 import type { GlobalOptions } from '../program.js';
 
 export function registerLogs(program: Command, setExitCode: (code: number) => void): void {
@@ -20,8 +20,7 @@ export function registerLogs(program: Command, setExitCode: (code: number) => vo
     .action(async (id: string, opts: { follow?: boolean }, cmd: Command) => {
       const hosts = await openHostRuntimes(cmd.optsWithGlobals<GlobalOptions>().root);
       const { runtime, info } = await findContainer(hosts, id);
-      const { stdout, stderr } = info.logs ?? {};
-      if (stdout === undefined && stderr === undefined) {
+      if (!info.logs) {
         throw err(ErrorCode.NotFound, `container ${id} has no logs: its output went where its creator sent it (only "magikrun run -d" writes logs)`, { id });
       }
       const abort = new AbortController();
@@ -29,19 +28,12 @@ export function registerLogs(program: Command, setExitCode: (code: number) => vo
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        // Done once the container has stopped (or was removed meanwhile).
-        const stopped = async (): Promise<boolean> => {
-          const status = (await runtime.state(id).catch(() => undefined))?.status;
-          return status !== 'running' && status !== 'created' && status !== 'creating';
-        };
-        const follow = opts.follow ? { done: stopped } : undefined;
-        const copies: Promise<number>[] = [];
-        if (stdout !== undefined) copies.push(copyLog(stdout, process.stdout, { follow, signal: abort.signal }));
-        if (stderr !== undefined) copies.push(copyLog(stderr, process.stderr, { follow, signal: abort.signal }));
-        await Promise.all(copies).catch((e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT') throw err(ErrorCode.NotFound, `the logs of ${id} are gone (was it removed?)`, { id }, e);
-          throw e;
-        });
+        const { stdout, stderr } = containerLogs(runtime, id, { follow: opts.follow === true, signal: abort.signal });
+        // Streamed with backpressure, chunk by chunk; our own stdout/stderr stay open.
+        await Promise.all([
+          stdout ? pipeline(stdout, process.stdout, { end: false }) : undefined,
+          stderr ? pipeline(stderr, process.stderr, { end: false }) : undefined,
+        ]);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -32,8 +32,6 @@ export interface LinuxRun {
   signals: SignalForwarder;
 }
 
-/** stdio of a detached container: its runtime's log files (YoukiRuntime writes stdout.log / stderr.log). */
-export const DETACHED_STDIO = { stdin: 'ignore', stdout: 'log', stderr: 'log' } as const;
 
 /** Run it; resolves with the exit code for the shell. */
 export async function runLinux(run: LinuxRun): Promise<number> {
@@ -42,12 +40,11 @@ export async function runLinux(run: LinuxRun): Promise<number> {
   let keep = false;
   try {
     signals.throwIfReceived();
-    const options: CreateOptions = {
-      stdio: run.detach
-        ? (DETACHED_STDIO as unknown as CreateOptions['stdio'])
-        : { stdin: run.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr },
-      signal: signals.abort.signal,
-    };
+    // Detached: `detach` makes the runtime send stdout/stderr to its log files (YoukiRuntime's
+    // stdout.log / stderr.log), which outlive this process; `magikrun logs` reads them.
+    const options: CreateOptions & { detach?: boolean } = run.detach
+      ? { detach: true, stdio: { stdin: 'ignore' }, signal: signals.abort.signal }
+      : { stdio: { stdin: run.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr }, signal: signals.abort.signal };
     await runtime.create(id, bundle, options);
     signals.throwIfReceived();
     if (run.detach) {
