@@ -5,6 +5,8 @@
 //   hello  WASI hello module: magikrun run (cold/warm) vs node:wasi             (hello.mjs; default 20 runs)
 //   pull   ≥100 MB multi-layer Debian image from a local registry: magikrun pull vs skopeo copy,
 //          plus magikrun's peak RSS                                              (pull.mjs; default 3 runs)
+//   unpack the same Debian image's layers: magikrun unpackRootfs vs umoci raw unpack vs GNU tar -x,
+//          and a second rootfs from the cached snapshots                         (unpack.mjs; default 5 runs)
 //   lifecycle  busybox `true` create→start→wait→delete: magikrun's YoukiRuntime vs runc run vs youki
 //          run, sequential and 4 at a time, plus state() latency        (lifecycle.mjs; default 100 runs)
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import * as hello from './hello.mjs';
 import * as pull from './pull.mjs';
 import * as lifecycle from './lifecycle.mjs';
+import * as unpack from './unpack.mjs';
 
-const BENCHMARKS = [hello, pull, lifecycle];
+const BENCHMARKS = [hello, pull, unpack, lifecycle];
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name) => {
   const i = process.argv.indexOf(name);
