@@ -1,5 +1,5 @@
 // Differential test: the same OCI bundle — written by `magikrun bundle` from the busybox test image
-// (Debian's busybox-static, built by umoci) — run by Debian's `runc run` and by YoukiRuntime must give
+// (Debian's busybox-static, built by umoci: the package's globalSetup provides the layout) — run by Debian's `runc run` and by YoukiRuntime must give
 // the same stdout, stderr and exit code. Each program looks at a different part of the container:
 // environment, user, exit codes, signal deaths, the process's privileges (no_new_privs, seccomp mode,
 // capability sets), /dev, limits and the like. Skips only where the platform cannot run Linux
@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { canRun, Capability, Platform } from '@magikrun/core';
 import type { OciBundle } from '@magikrun/core';
 import { YoukiRuntime } from '../src/index.js';
@@ -52,8 +52,7 @@ describe.runIf(linux)('runc differential: one bundle, Debian runc vs YoukiRuntim
     if (spawnSync('runc', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('runc not found: apt-get install runc');
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the CLI first (pnpm --filter @magikrun/cli build)`);
     work = await mkdtemp(join(tmpdir(), 'magikrun-youki-diff-'));
-    layout = join(work, 'layout');
-    execFileSync(join(repo, 'tools/images/build-busybox-layout.sh'), [layout, 'busybox'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    layout = inject('youkiLayout');
     runtime = new YoukiRuntime({ stateRoot: join(work, 'youki-state') });
   });
   afterAll(async () => {
