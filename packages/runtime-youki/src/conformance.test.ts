@@ -26,7 +26,15 @@ describe.runIf(ready)('YoukiRuntime', () => {
             'stdout.txt': output.stdout ?? '',
             'stderr.txt': output.stderr ?? '',
           }),
-        sleepBundle: () => ws.clone(base, (c) => (c.process.args = sh(SLEEP_SCRIPT))),
+        // Without a pid namespace the shell is not pid 1, so SIGTERM's default action ends it even in
+        // the instant between exec and its trap (a pid-1 shell ignores a signal it has no handler for
+        // yet: the same race runc has). With the trap installed it exits 143 as well.
+        sleepBundle: () =>
+          ws.clone(base, (c) => {
+            c.process.args = sh(SLEEP_SCRIPT);
+            const linux = c.linux as { namespaces?: { type: string }[] };
+            linux.namespaces = (linux.namespaces ?? []).filter((ns) => ns.type !== 'pid');
+          }),
         cleanup: async () => {
           for (const s of await runtime.list()) await runtime.delete(s.id, { force: true });
           await ws.cleanup();
