@@ -22,6 +22,7 @@ import { acquireProcessLock } from '../storage/process-lock.js';
 import { applyLayerTo } from './apply-layer.js';
 import { committedKey, readMetadata, withMetadataLock, type CommittedSnapshot, type SnapshotMetadata } from './metadata.js';
 import { mountOverlay, unmount } from './mount-tool.js';
+import { checkAborted } from './abort.js';
 import { removeTree } from './remove-tree.js';
 import { allocateId, fsDir, makeTmpDir } from './snapshot-dirs.js';
 
@@ -110,7 +111,7 @@ export async function ensureLayerSnapshots(ctx: BuildContext, input: ChainInput)
   const out: CommittedSnapshot[] = [];
   let md: SnapshotMetadata = await readMetadata(ctx.dir);
   for (const [i, chainId] of input.chain.entries()) {
-    ctx.signal?.throwIfAborted();
+    checkAborted(ctx.signal);
     const key = committedKey('layer', chainId);
     let c = md.committed[key];
     if (!c) {
@@ -157,7 +158,7 @@ async function buildLayer(ctx: BuildContext, input: ChainInput, i: number, md: S
       await removeTree(work);
       await removeTree(path.join(tmp, 'mnt'));
     }
-    ctx.signal?.throwIfAborted();
+    checkAborted(ctx.signal);
   } catch (e) {
     await discard(tmp, mnt);
     throw e;
@@ -193,7 +194,7 @@ export async function ensureFullSnapshot(ctx: BuildContext, input: ChainInput): 
       await mkdir(fs, { mode: 0o755 });
       await chmod(fs, 0o755);
       for (const [i, layer] of input.layers.entries()) {
-        ctx.signal?.throwIfAborted();
+        checkAborted(ctx.signal);
         ctx.onUnpack?.({ index: i, layer: layer.digest, chainId: input.chain[i]! });
         size += await applyLayerTo(ctx.store, layer, fs, applyOptions(ctx, input.diffIds[i]!, budget));
       }

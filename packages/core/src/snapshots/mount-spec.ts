@@ -4,8 +4,8 @@
  *
  * Limits: the option string of one mount(2) call is at most one page ({@link MAX_MOUNT_OPTIONS_BYTES});
  * absolute lowerdirs cost `len(<root>/snapshots/<id>/fs) + 1` bytes per layer, so with the default root
- * (`~/.magikrun`, ~35 bytes a layer as root) about 115 layers fit; MAX_LAYERS is 128 and overlayfs itself
- * stacks at most 500 lowers. An image too deep for its root path fails with `LIMIT_EXCEEDED` before anything
+ * as root (`/root/.magikrun`: 33 bytes a layer with 3-digit ids) about 120 layers fit; MAX_LAYERS is 128
+ * and overlayfs itself stacks at most 500 lowers. An image too deep for its root path fails with `LIMIT_EXCEEDED` before anything
  * is unpacked (use a shorter root, or the copy mode). The snapshotter's own temporary mounts use paths
  * relative to the snapshot directory, so building snapshots never hits the limit.
  *

@@ -205,6 +205,16 @@ describe.runIf(privileged)('Snapshotter in overlay mode (real overlay mounts)', 
     expect((await readMountInfo()).filter((m) => m.mountPoint.startsWith(s.dir))).toEqual([]);
   });
 
+  it('an aborted prepare ends in ABORTED and leaves no active snapshot, temp directory or mount; finished layers stay for reuse', async () => {
+    const ac = new AbortController();
+    const p = s.prepare('c1', image, { signal: ac.signal, onUnpack: (i) => i.index === 2 && ac.abort() });
+    expect(await codeOf(p)).toBe('ABORTED');
+    expect((await s.list()).active).toEqual([]);
+    expect((await readdir(s.dir)).filter((n) => n.startsWith('tmp-'))).toEqual([]);
+    expect((await readMountInfo()).filter((m) => m.mountPoint.startsWith(s.dir))).toEqual([]);
+    expect((await s.list()).committed.map((c) => c.chainId)).toEqual(chainIds(image.diffIds).slice(0, 2));
+  });
+
   it('an image without layers gets a bind mount of an empty writable directory', async () => {
     const mounts = await s.prepare('empty', { layers: [], diffIds: [] });
     expect(mounts).toEqual([{ type: 'bind', source: path.join(s.dir, String((await s.list()).active[0]!.id), 'fs'), options: ['rbind', 'rw'] }]);
@@ -243,6 +253,39 @@ describe.runIf(privileged)('Snapshotter in copy mode', () => {
     expect(await readFile(path.join(m2[0]!.source, 'etc/b'), 'utf8')).toBe('b from layer 1');
     expect(await s.remove('c1')).toBe(true);
     expect(await s.remove('c2')).toBe(true);
+  });
+
+  it('refuses to remove a copy that is still bind-mounted', async () => {
+    const s = await Snapshotter.open({ store, mode: 'copy' });
+    const target = await mountAll(await s.prepare('c1', await storeImage(store, THREE_LAYERS)));
+    expect(await codeOf(s.remove('c1'))).toBe('INVALID_STATE');
+    umount(target);
+    expect(await s.remove('c1')).toBe(true);
+  });
+
+  it('an aborted prepare leaves no active snapshot, temp directory or copy', async () => {
+    const s = await Snapshotter.open({ store, mode: 'copy' });
+    const image = await storeImage(store, THREE_LAYERS);
+    const ac = new AbortController();
+    const p = s.prepare('c1', image, { signal: ac.signal, onUnpack: (i) => i.index === 1 && ac.abort() });
+    expect(await codeOf(p)).toBe('ABORTED');
+    expect((await s.list()).active).toEqual([]);
+    expect((await readdir(s.dir)).filter((n) => !/^(metadata\.json|metadata\.lock|locks)$/.test(n))).toEqual([]);
+    expect((await s.prepare('c1', image)).length).toBe(1); // and the key is free again
+  });
+});
+
+describe.runIf(privileged)('Snapshotter gc after a crash in the middle of a layer', () => {
+  it('unmounts the scratch overlay a dead builder left and removes its directory', async () => {
+    const s = await Snapshotter.open({ store, mode: 'overlay' });
+    const dead = path.join(s.dir, 'tmp-999999999-1-0badc0de');
+    for (const d of ['lower', 'fs', 'work', 'mnt']) await mkdir(path.join(dead, d), { recursive: true });
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${dead}/lower,upperdir=${dead}/fs,workdir=${dead}/work`, `${dead}/mnt`]);
+    mountPoints.push(`${dead}/mnt`);
+    const r = await s.gc();
+    expect(r.leftovers).toEqual(['tmp-999999999-1-0badc0de']);
+    expect((await readMountInfo()).filter((m) => m.mountPoint.startsWith(s.dir))).toEqual([]);
+    expect(await lstat(dead).catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
   });
 });
 

@@ -43,6 +43,7 @@ import { committedKey, readMetadata, withMetadataLock, type ActiveSnapshot, type
 import { copyMountSpec, overlayMountSpec, precheckOverlayLength } from './mount-spec.js';
 import { detectOverlay, type OverlaySupport } from './overlay-support.js';
 import { mountsUsing } from './mountinfo.js';
+import { checkAborted } from './abort.js';
 import { removeTree } from './remove-tree.js';
 import { allocateId, fsDir, workDir } from './snapshot-dirs.js';
 
@@ -197,7 +198,7 @@ export class Snapshotter {
         await ensureLayerSnapshots(ctx, input);
       } else if (input.chain.length > 0) {
         const full = await ensureFullSnapshot(ctx, input);
-        options.signal?.throwIfAborted();
+        checkAborted(options.signal);
         await copyTree(fsDir(this.dir, full.id), fsDir(this.dir, first.id), options.signal);
       } else {
         await mkdir(fsDir(this.dir, first.id), { mode: 0o755 });
