@@ -215,6 +215,19 @@ describe.runIf(privileged)('Snapshotter in overlay mode (real overlay mounts)', 
     expect((await s.list()).committed.map((c) => c.chainId)).toEqual(chainIds(image.diffIds).slice(0, 2));
   });
 
+  it('refuses, before unpacking anything, an image whose lowerdir option would not fit in one page', async () => {
+    // A root path of ~420 bytes: each lowerdir costs ~440 bytes, so 10 layers exceed 4095.
+    const deep = path.join(parent, 'a'.repeat(200), 'b'.repeat(200));
+    const far = await Snapshotter.open({ store, root: deep, mode: 'overlay' });
+    const ten = await storeImage(store, Array.from({ length: 10 }, (_, i) => [{ name: `f${i}`, content: String(i) }]));
+    const unpacked: number[] = [];
+    expect(await codeOf(far.prepare('c1', ten, { onUnpack: (i) => unpacked.push(i.index) }))).toBe('LIMIT_EXCEEDED');
+    expect(unpacked).toEqual([]);
+    expect(await far.list()).toMatchObject({ active: [], committed: [] });
+    // Fewer layers fit.
+    expect((await far.prepare('c2', { layers: ten.layers.slice(0, 3), diffIds: ten.diffIds.slice(0, 3) }))[0]!.type).toBe('overlay');
+  });
+
   it('an image without layers gets a bind mount of an empty writable directory', async () => {
     const mounts = await s.prepare('empty', { layers: [], diffIds: [] });
     expect(mounts).toEqual([{ type: 'bind', source: path.join(s.dir, String((await s.list()).active[0]!.id), 'fs'), options: ['rbind', 'rw'] }]);
