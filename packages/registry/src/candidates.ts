@@ -36,4 +36,17 @@ export const BUILTIN_CANDIDATES: readonly RuntimeCandidate[] = [
     bundleKinds: ['wasm'],
     requires: ['webassembly'],
   },
+  {
+    name: 'youki',
+    packageName: '@magikrun/runtime-youki',
+    exportName: 'YoukiRuntime',
+    bundleKinds: ['oci'],
+    requires: ['namespaces', 'cgroups'],
+    check: (platform) =>
+      platform.os !== 'linux'
+        ? `Linux containers need Linux (this host runs ${platform.os})`
+        : platform.root
+          ? undefined
+          : `Linux containers need root (the effective uid is ${platform.uid ?? 'unknown'}; rootless containers are not supported)`,
+  },
 ];
