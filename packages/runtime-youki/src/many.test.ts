@@ -6,7 +6,8 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OciBundle } from '@magikrun/core';
 import { YoukiRuntime } from './runtime.js';
-import { sink } from './test-support/run.js';
+import { cgroupPaths, sink } from './test-support/run.js';
+import { access } from 'node:fs/promises';
 import { cgroupDirsMentioning, mountsUnder, processesMentioning, sh, workspace, youkiHostReady, type Workspace } from './test-support/fixtures.js';
 
 const ready = await youkiHostReady();
@@ -30,14 +31,16 @@ describe.runIf(ready)('YoukiRuntime at volume', () => {
   it(`runs ${COUNT} containers ${PARALLEL} at a time and leaves nothing behind`, { timeout: 300_000 }, async () => {
     const prefix = `many-${process.pid}`;
     const results: { i: number; code: number; out: string }[] = [];
+    const cgroups: string[] = [];
     async function one(i: number): Promise<void> {
       const id = `${prefix}-${i}`;
       const bundle = await ws.clone(base, (c) => (c.process.args = sh('echo "container $1"; exit $(($1 % 4))', String(i))));
       const mode = i % 4;
       const out = sink();
-      await rt.create(id, bundle, {
+      const st = await rt.create(id, bundle, {
         stdio: mode === 0 ? { stdout: 'pipe' } : mode === 1 ? { stdout: out } : mode === 2 ? { stdout: 'log' } : {},
       });
+      cgroups.push(...Object.values(await cgroupPaths(st.pid as number)));
       const piped = mode === 0 ? (async () => {
         let t = '';
         for await (const c of rt.streams(id).stdout ?? []) t += String(c);
@@ -64,7 +67,11 @@ describe.runIf(ready)('YoukiRuntime at volume', () => {
     }
     expect(await rt.list()).toEqual([]);
     expect(await readdir(ws.stateRoot)).toEqual([]);
-    expect(await cgroupDirsMentioning(`:youki:${prefix}`)).toEqual([]);
+    // Every cgroup the containers were in (seen at create) is gone, and nothing else carries their ids.
+    expect(cgroups.length).toBeGreaterThanOrEqual(COUNT);
+    const remaining = (await Promise.all(cgroups.map(async (c) => ((await access(c).then(() => true, () => false)) ? c : undefined)))).filter(Boolean);
+    expect(remaining).toEqual([]);
+    expect(await cgroupDirsMentioning(prefix)).toEqual([]);
     expect(await mountsUnder(ws.dir)).toEqual([]);
     const procs = await processesMentioning(`"id":"${prefix}-`);
     expect(procs.live).toEqual([]);

@@ -40,7 +40,7 @@ export async function runToEnd(rt: YoukiRuntime, bundle: OciBundle, id = newId('
   }
 }
 
-/** Host paths of the cgroup of `pid` in each v1 controller (`memory`, `pids`, `cpu,cpuacct`…), by controller. */
+/** Host paths of the cgroup of `pid` in each v1 controller (`memory`, `pids`, `cpu`…), by controller; root cgroups left out. */
 export async function cgroupPaths(pid: number): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const line of (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n')) {
@@ -48,6 +48,7 @@ export async function cgroupPaths(pid: number): Promise<Record<string, string>> 
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
     if (!m) continue;
     const [, controllers = '', rel = ''] = m;
+    if (rel === '/') continue;
     for (const c of controllers.split(',')) if (c) out[c] = path.join('/sys/fs/cgroup', c, rel);
   }
   return out;
