@@ -45,7 +45,8 @@ const privileged = canRun(platform, [Capability.Namespaces]) && process.getuid?.
 
 /**
  * Differences umoci makes itself, each with its reason (`startedAt`: when our unpack began, in whole
- * seconds). Everything else is a mismatch.
+ * seconds). Everything else is a mismatch. (Not seen here because the test runs as root: `umoci unpack
+ * --rootless` records owners and modes it cannot apply in `user.rootlesscontainers` xattrs.)
  */
 const UMOCI_DIFFERENCES: { why: string; match: (d: TreeDifference, umoci: Tree, startedAt: number) => boolean }[] = [
   {
