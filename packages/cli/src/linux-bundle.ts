@@ -11,9 +11,9 @@
  *
  * @module linux-bundle
  */
-import { lstat, mkdir, open } from 'node:fs/promises';
+import { lstat, mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { err, ErrorCode, imageStopSignal, OCI_CONFIG_FILE, prepareOciSpec, removeBundle, ROOTFS_DIR, Snapshotter, stageDirectory } from '@magikrun/core';
+import { err, ErrorCode, imageStopSignal, isMagikrunError, locateEntrypoint, OCI_CONFIG_FILE, prepareOciSpec, removeBundle, ROOTFS_DIR, Snapshotter, stageDirectory } from '@magikrun/core';
 import type { BlobStore, OciBuildOptions, OciBundle, PulledImage } from '@magikrun/core';
 import { withRootfsMounted } from './rootfs-mount.js';
 
@@ -40,6 +40,28 @@ async function bundlesDir(root: string): Promise<string> {
     throw err(ErrorCode.InvalidArgument, `${dir} must be a directory owned by this user and not writable by others`, { path: dir });
   }
   return dir;
+}
+
+/**
+ * Refuse, before anything runs, a program the container could not exec — as docker does, so that
+ * `run` exits 127 (not found) or 126 (not runnable): argv[0] looked up as the runtime will (a path, or
+ * the container's PATH), inside the root.
+ *
+ * @throws MagikrunError `NOT_FOUND` / `INVALID_ARGUMENT` with `details.entrypoint`.
+ */
+async function checkExecutable(rootfs: string, process: { args: string[]; cwd: string; env: string[] }): Promise<void> {
+  const argv0 = process.args[0] ?? '';
+  let host: string;
+  try {
+    host = await locateEntrypoint(rootfs, argv0, process.cwd, process.env);
+  } catch (e) {
+    if (isMagikrunError(e, ErrorCode.InvalidArgument)) {
+      throw err(ErrorCode.InvalidArgument, `${argv0} cannot be run: it is not a regular file in the image`, { entrypoint: argv0 }, e);
+    }
+    throw e;
+  }
+  const st = await stat(host);
+  if ((st.mode & 0o111) === 0) throw err(ErrorCode.InvalidArgument, `${argv0} cannot be run: it is not executable in the image (mode ${(st.mode & 0o7777).toString(8)})`, { entrypoint: argv0 });
 }
 
 async function writeConfig(file: string, doc: unknown): Promise<void> {
@@ -75,9 +97,11 @@ export async function buildLinuxBundle(ctx: LinuxBundleContext, id: string, opti
       const rootfs = path.join(tmp, ROOTFS_DIR);
       await mkdir(rootfs, { mode: 0o755 });
       const { id: _id, annotations, ...specOptions } = options;
-      const spec = await withRootfsMounted(mounts, rootfs, () =>
-        prepareOciSpec({ image, rootfs, stagingDir: tmp, finalDir: final, id }, { ...specOptions, annotations: { ...annotations, [DATA_ROOT_ANNOTATION]: ctx.root } }),
-      );
+      const spec = await withRootfsMounted(mounts, rootfs, async () => {
+        const doc = await prepareOciSpec({ image, rootfs, stagingDir: tmp, finalDir: final, id }, { ...specOptions, annotations: { ...annotations, [DATA_ROOT_ANNOTATION]: ctx.root } });
+        await checkExecutable(rootfs, doc.process);
+        return doc;
+      });
       await writeConfig(path.join(tmp, OCI_CONFIG_FILE), spec);
       const stopSignal = imageStopSignal(image, ctx.onWarning);
       return {

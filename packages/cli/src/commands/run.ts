@@ -158,6 +158,13 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
   // may still hold a wasm entrypoint (runwasi's rule).
   const linuxRuntime = chosen ? (chosen.bundleKinds.includes('oci') ? chosen : undefined) : registry.forBundle('oci');
   const kind: BundleKind = imageBundleKind(image) === 'oci' && !linuxRuntime ? 'wasm' : imageBundleKind(image);
+  if (chosen && !chosen.bundleKinds.includes(kind)) {
+    const p = image.platform;
+    throw err(ErrorCode.Unsupported, `runtime ${chosen.name} runs ${chosen.bundleKinds.join(', ')} bundles; ${image.reference} is a ${p.os}/${p.architecture} image (${kind}); drop --runtime or pick another`, {
+      runtime: chosen.name,
+      kind,
+    });
+  }
 
   if (kind === 'oci') {
     refuseFlags(opts, WASM_ONLY, 'WebAssembly containers, not Linux ones');
