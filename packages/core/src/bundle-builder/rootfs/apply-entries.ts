@@ -202,7 +202,14 @@ class LayerApplier {
   }
 
   /** The host directory for the entry-relative components `parts` (created when missing). */
-  private async parentDir(parts: string[], entry: string): Promise<ParentDir> {
+  private async parentDir(parts: string[], entry: string): Promise<ParentDir>;
+  private async parentDir(parts: string[], entry: string, forWhiteout: true): Promise<ParentDir | undefined>;
+  /**
+   * @param forWhiteout a whiteout's parent: when a non-directory stands in its way there is nothing
+   *   below it to hide, so the answer is `undefined` instead of an error (umoci writes such whiteouts
+   *   after replacing a directory with a file).
+   */
+  private async parentDir(parts: string[], entry: string, forWhiteout = false): Promise<ParentDir | undefined> {
     const key = parts.join('/');
     const cached = this.dirCache.get(key);
     if (cached !== undefined) return cached;
@@ -215,6 +222,7 @@ class LayerApplier {
       await mkdir(host, { recursive: true, mode: 0o755 });
     } catch (e) {
       if (errno(e) === 'EEXIST' || errno(e) === 'ENOTDIR') {
+        if (forWhiteout) return undefined;
         throw err(ErrorCode.InvalidArgument, `layer ${this.layer}: entry ${JSON.stringify(entry)} needs ${key} to be a directory, but it is not`, { layer: this.layer, entry });
       }
       throw entryError(e, this.layer, entry, 'create the parent directory of');
@@ -432,18 +440,18 @@ class LayerApplier {
     }
   }
 
-  /** Apply a whiteout or opaque marker named `base` in `parent`. */
-  private async whiteout(entry: TarEntry, parent: string, base: string): Promise<void> {
-    if (base === WHITEOUT_OPAQUE) {
-      this.stats.whiteouts++;
-      await this.opaque(parent);
-      return;
-    }
+  /** Apply a whiteout or opaque marker named `base` in `parent` (`undefined`: a non-directory, nothing to hide). */
+  private async whiteout(entry: TarEntry, parent: string | undefined, base: string): Promise<void> {
     const hidden = base.slice(WHITEOUT_PREFIX.length);
-    if (hidden === '' || hidden === '.' || hidden === '..') {
+    if (base !== WHITEOUT_OPAQUE && (hidden === '' || hidden === '.' || hidden === '..')) {
       throw err(ErrorCode.InvalidArgument, `layer ${this.layer} has a malformed whiteout ${JSON.stringify(entry.name)}`, { layer: this.layer, entry: entry.name });
     }
     this.stats.whiteouts++;
+    if (parent === undefined) return;
+    if (base === WHITEOUT_OPAQUE) {
+      await this.opaque(parent);
+      return;
+    }
     const victim = path.join(parent, hidden);
     if (!this.created.has(victim)) await this.removeAt(victim);
   }
@@ -465,11 +473,12 @@ class LayerApplier {
       });
     }
     try {
-      const parent = parts.length === 1 ? this.rootDir : await this.parentDir(parts.slice(0, -1), entry.name);
       if (base.startsWith(WHITEOUT_PREFIX)) {
-        await this.whiteout(entry, parent.host, base);
+        const dir = parts.length === 1 ? this.rootDir : await this.parentDir(parts.slice(0, -1), entry.name, true);
+        await this.whiteout(entry, dir?.host, base);
         return;
       }
+      const parent = parts.length === 1 ? this.rootDir : await this.parentDir(parts.slice(0, -1), entry.name);
       const host = path.join(parent.host, base);
       switch (entry.type) {
         case 'file':

@@ -283,6 +283,12 @@ describe('applyLayer: whiteouts', () => {
     expect((await stat(path.join(root, 'nothing'))).isDirectory()).toBe(true);
   });
 
+  it('whiteouts below a path that is no longer a directory are no-ops (umoci writes them after turning a directory into a file)', async () => {
+    await apply([{ name: 'd/inner', content: 'i' }, { name: 'd/y', content: 'y' }]);
+    await apply([{ name: 'd', content: 'now a file' }, { name: 'd/.wh.inner' }, { name: 'd/.wh.y' }, { name: 'd/sub/.wh..wh..opq' }]);
+    expect(await read('d')).toBe('now a file');
+  });
+
   it('malformed whiteouts are INVALID_ARGUMENT; AUFS metadata is skipped with a warning', async () => {
     for (const name of ['a/.wh.', 'a/.wh..', 'a/.wh...', '.wh.x/y']) {
       expect(await codeOf(apply([{ name }])), name).toBe('INVALID_ARGUMENT');
