@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, tempDir } from './support.js';
 
 const images = inject('images');
+/** A host where the Linux runtime does not load (its binding is pointed at nothing), as on a wasm-only install. */
+const NO_LINUX_RUNTIME = { MAGIKRUN_YOUKI_BINDING: '/nonexistent/magikrun-youki.node' };
 
 describe('magikrun run', () => {
   let root: string;
@@ -54,8 +56,14 @@ describe('magikrun run', () => {
     expect(r.code).toBe(0);
   });
 
-  it('picks the wasm entry of a linux + wasm index when no Linux runtime is installed', async () => {
-    const r = await runCli(['run', '-q', images.refs.multi, 'from-index'], { root });
+  it('picks the wasm entry of a linux + wasm index when no Linux runtime is usable', async () => {
+    const r = await runCli(['run', '-q', images.refs.multi, 'from-index'], { root, env: NO_LINUX_RUNTIME });
+    expect(r.stdout).toContain('argv[1]=from-index');
+    expect(r.code).toBe(0);
+  });
+
+  it('--runtime wasmtime picks the wasm entry of a linux + wasm index on any host', async () => {
+    const r = await runCli(['run', '-q', '--runtime', 'wasmtime', images.refs.multi, 'from-index'], { root });
     expect(r.stdout).toContain('argv[1]=from-index');
     expect(r.code).toBe(0);
   });
@@ -158,8 +166,9 @@ describe('magikrun run', () => {
   });
 
   it('says a Linux image needs a Linux runtime (UNAVAILABLE, 125) instead of blaming the wasm check', async () => {
-    const r = await runCli(['run', '-q', images.refs.linux], { root });
+    const r = await runCli(['run', '-q', images.refs.linux], { root, env: NO_LINUX_RUNTIME });
     expect(r.stderr).toMatch(/linux\/\w+ image and no runtime for Linux containers is installed/);
+    expect(r.stderr).toMatch(/youki: /);
     expect(r.stderr).toMatch(/UNAVAILABLE/);
     expect(r.code).toBe(125);
   });
