@@ -18,7 +18,7 @@
 #
 # A second, tiny image TAG-dir-to-file holds what umoci writes when one layer replaces a directory by a
 # file: the file entry followed by a whiteout *under* it (d, d/.wh.inner). umoci's unpack ignores that
-# whiteout; containerd's os.RemoveAll fails on it with ENOTDIR.
+# whiteout (so does magikrun); containerd's os.RemoveAll fails on it with ENOTDIR.
 #
 #   tools/images/build-debian-layers.sh OUTDIR [TAG]     prints oci:OUTDIR:TAG (TAG defaults to "debian")
 #
