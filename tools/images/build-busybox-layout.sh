@@ -1,8 +1,9 @@
 #!/bin/sh
 # Build the busybox test image with umoci from Debian's busybox-static: /bin/busybox plus a symlink per
 # applet, /etc/passwd and /etc/group with root, nobody and an unprivileged user "app" (1000:1000),
-# /tmp (1777), /home/app, and a device node /dev/image-null (char 1:3) that the image carries (the
-# default device rules must keep the container from opening it). One gzip tar layer. Config: Cmd
+# /tmp (1777), /home/app, and a device node /dev/image-null (char 1:3) that the image carries (a
+# container's /dev is a fresh tmpfs, so it must not show up there; the device-rule tests derive an image
+# with a node the rules deny). One gzip tar layer. Config: Cmd
 # ["sh"], Env PATH and IMAGE_VAR=from-image, WorkingDir /home/app, StopSignal SIGTERM.
 #
 #   tools/images/build-busybox-layout.sh OUTDIR [TAG]        (TAG defaults to "busybox")
