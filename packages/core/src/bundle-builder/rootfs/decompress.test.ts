@@ -4,6 +4,7 @@
  * media-type checks.
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { MediaType } from '../../image/media-types.js';
 import { BlobStore } from '../../storage/blob-store.js';
 import { sha256Digest } from '../../storage/digest.js';
 import { applyLayer } from './apply-layer.js';
+import { zstdDecoder } from './decompress.js';
 
 let parent: string;
 let store: BlobStore;
@@ -70,7 +72,19 @@ describe('gzip', () => {
   });
 });
 
-describe('zstd', () => {
+// zstd runs through the decoder this host uses (zstd-napi when its native module is built, else the
+// zstd tool) and, forced, through the zstd tool: both must behave the same.
+describe.each([
+  ['the decoder in use', undefined],
+  ['the zstd tool', 'cli'],
+] as const)('zstd (%s)', (_label, forced) => {
+  beforeAll(() => {
+    if (forced) process.env.MAGIKRUN_ZSTD_DECODER = forced;
+  });
+  afterAll(() => {
+    delete process.env.MAGIKRUN_ZSTD_DECODER;
+  });
+
   it('decodes a multi-frame stream completely (zstd a; zstd b; cat), and one with a skippable frame', async () => {
     const a = compressWith('zstd', tarBytes.subarray(0, half()));
     const b = compressWith('zstd', tarBytes.subarray(half()));
@@ -120,6 +134,21 @@ describe('zstd', () => {
   });
 });
 
+describe('zstd decoder choice', () => {
+  it('MAGIKRUN_ZSTD_DECODER forces a decoder; otherwise zstd-napi when its native module loads, else the zstd tool', () => {
+    process.env.MAGIKRUN_ZSTD_DECODER = 'cli';
+    expect(zstdDecoder()).toBe('cli');
+    delete process.env.MAGIKRUN_ZSTD_DECODER;
+    let native = true;
+    try {
+      createRequire(import.meta.url)('zstd-napi/binding');
+    } catch {
+      native = false;
+    }
+    expect(zstdDecoder()).toBe(native ? 'native' : 'cli');
+  });
+});
+
 describe('bombs and media types', () => {
   // A tar holding one 100 MiB file of zeros, compressed by the real tools: ~100 KiB of gzip, ~3 KiB of zstd.
   async function bomb(tool: 'gzip' | 'zstd'): Promise<{ blob: Buffer; id: string }> {
@@ -134,15 +163,30 @@ describe('bombs and media types', () => {
   }
 
   it.each(['gzip', 'zstd'] as const)('a %s bomb stops at the compression-ratio guard (LIMIT_EXCEEDED)', async (tool) => {
+    if (tool === 'zstd') process.env.MAGIKRUN_ZSTD_DECODER = 'cli';
+    try {
+      await bombCase(tool);
+      if (tool === 'zstd') {
+        delete process.env.MAGIKRUN_ZSTD_DECODER;
+        await bombCase(tool);
+      }
+    } finally {
+      delete process.env.MAGIKRUN_ZSTD_DECODER;
+    }
+  });
+
+  async function bombCase(tool: 'gzip' | 'zstd'): Promise<void> {
+    root = await mkdtemp(path.join(parent, 'root-'));
     const { blob, id } = await bomb(tool);
     expect(blob.length).toBeLessThan(200 * 1024);
     const f = await failure(run(blob, tool === 'gzip' ? MediaType.OciLayerTarGzip : MediaType.OciLayerTarZstd, id));
     expect(f.code).toBe('LIMIT_EXCEEDED');
     expect(f.message).toMatch(/compression-ratio/);
     // Within the layer limit and with the guard raised deliberately, the same blob unpacks.
+    root = await mkdtemp(path.join(parent, 'root-'));
     const ok = await run(blob, tool === 'gzip' ? MediaType.OciLayerTarGzip : MediaType.OciLayerTarZstd, id, { maxCompressionRatio: 100_000, allowAboveDefault: true });
     expect(ok.fileBytes).toBe(100 * 1024 * 1024);
-  });
+  }
 
   it('the media type decides, and the bytes must agree with it', async () => {
     const gz = compressWith('gzip', tarBytes);

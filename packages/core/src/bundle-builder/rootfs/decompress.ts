@@ -4,6 +4,11 @@
  * completely, content checksums are verified, a stream that ends inside a frame is an error) and
  * uncompressed tar. The media type decides and the first bytes must agree with it.
  *
+ * zstd-napi is a native module built by its install script (a prebuilt binary, or node-gyp). Where that
+ * script did not run (pnpm blocks install scripts unless allowed) or could not build, zstd layers are
+ * decoded by the `zstd` tool instead ({@link zstdCliDecode}), with the same limits and errors.
+ * `MAGIKRUN_ZSTD_DECODER=native|cli` forces one decoder (tests use it to cover both).
+ *
  * Output is produced in bounded chunks and pulled by the consumer (backpressure), so a small
  * highly-compressed blob cannot fill memory before the size limits downstream see its bytes.
  *
@@ -14,6 +19,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { err, ErrorCode, isMagikrunError } from '../../errors.js';
 import { MediaType } from '../../image/media-types.js';
+import { zstdCliDecode } from './zstd-cli.js';
 
 /** How a layer blob is compressed. */
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -72,22 +78,36 @@ interface ZstdBinding {
   dStreamOutSize(): number;
 }
 
-let zstdBinding: ZstdBinding | undefined;
+let zstdBinding: { binding: ZstdBinding } | { error: unknown } | undefined;
+
+function tryLoadZstd(): { binding: ZstdBinding } | { error: unknown } {
+  if (!zstdBinding) {
+    try {
+      zstdBinding = { binding: createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding };
+    } catch (error) {
+      zstdBinding = { error };
+    }
+  }
+  return zstdBinding;
+}
 
 function loadZstd(layer: string): ZstdBinding {
-  if (zstdBinding) return zstdBinding;
-  try {
-    zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
-    return zstdBinding;
-  } catch (e) {
-    throw err(
-      ErrorCode.Unavailable,
-      `layer ${layer} is zstd-compressed, but the zstd-napi native module could not be loaded (${(e as Error).message}); ` +
-        'reinstall @magikrun/core with install scripts allowed (pnpm: list zstd-napi in onlyBuiltDependencies)',
-      { layer, reason: 'zstd-napi binding missing' },
-      e,
-    );
-  }
+  const z = tryLoadZstd();
+  if ('binding' in z) return z.binding;
+  throw err(
+    ErrorCode.Unavailable,
+    `layer ${layer} is zstd-compressed, but the zstd-napi native module could not be loaded (${(z.error as Error)?.message}); ` +
+      'reinstall @magikrun/core with install scripts allowed (pnpm: list zstd-napi in onlyBuiltDependencies)',
+    { layer, reason: 'zstd-napi binding missing' },
+    z.error,
+  );
+}
+
+/** Which zstd decoder a layer gets: `MAGIKRUN_ZSTD_DECODER`, else zstd-napi when it loads, else the `zstd` tool. */
+export function zstdDecoder(): 'native' | 'cli' {
+  const forced = process.env.MAGIKRUN_ZSTD_DECODER;
+  if (forced === 'native' || forced === 'cli') return forced;
+  return 'binding' in tryLoadZstd() ? 'native' : 'cli';
 }
 
 /** Split chunks to at most `max` bytes (bounds what one zlib write may expand to). */
@@ -182,7 +202,7 @@ export function decompress(source: AsyncIterable<Buffer>, compression: Compressi
     case 'gzip':
       return gzipDecode(source, layer);
     case 'zstd':
-      return zstdDecode(source, layer, windowLogMax);
+      return zstdDecoder() === 'native' ? zstdDecode(source, layer, windowLogMax) : zstdCliDecode(source, layer, windowLogMax);
     case 'none':
       return source;
   }
