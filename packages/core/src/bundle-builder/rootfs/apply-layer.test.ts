@@ -216,6 +216,31 @@ describe('applyLayer: content and metadata', () => {
     expect(get('trusted.overlay.opaque', 'etc').status).not.toBe(0);
   });
 
+  it('refuses xattrs over the size or count limit or outside the xattr namespaces', async () => {
+    const one = (records: [string, string | Buffer][]) => Buffer.concat([paxEntry(records), rawEntry({ name: 'f' }, Buffer.from('x')), END]);
+    expect(await codeOf(applyTar(one([['SCHILY.xattr.user.big', Buffer.alloc(70 * 1024, 1)]])))).toBe('LIMIT_EXCEEDED');
+    expect(await codeOf(applyTar(one(Array.from({ length: 200 }, (_, i) => [`SCHILY.xattr.user.a${i}`, 'v'] as [string, string]))))).toBe('LIMIT_EXCEEDED');
+    expect(await codeOf(applyTar(one([['SCHILY.xattr.bogus.name', 'v']])))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(applyTar(one([['SCHILY.xattr.user.', 'v']])))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('without setfattr or mknod on the host, xattrs and FIFOs are reported as warnings, not applied', async () => {
+    const t = Buffer.concat([paxEntry([['SCHILY.xattr.user.k', 'v']]), rawEntry({ name: 'f' }, Buffer.from('x')), rawEntry({ name: 'p', typeflag: '6' }), END]);
+    const l = await storeLayer(store, t);
+    const warnings: UnpackWarning[] = [];
+    const savedPath = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await applyLayer({ store, layer: l.descriptor, diffId: l.diffId, root, onWarning: (w) => warnings.push(w) });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expect(warnings.map((w) => [w.code, w.entry])).toEqual(expect.arrayContaining([['xattr-skipped', 'f'], ['fifo-skipped', 'p']]));
+    expect(warnings.find((w) => w.code === 'xattr-skipped')!.message).toMatch(/missing/);
+    expect(await read('f')).toBe('x');
+    expect(await exists('p')).toBe(false);
+  });
+
   it('creates FIFOs, and device nodes only when privileged (else a warning)', async () => {
     const entries: E[] = [
       { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
