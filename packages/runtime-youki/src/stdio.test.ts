@@ -96,6 +96,13 @@ describe.runIf(ready)('YoukiRuntime stdio and options', () => {
     await mkdir(path.join(empty, 'rootfs'), { recursive: true });
     await expectCode(rt.create(id, { kind: 'oci', path: empty, rootfs: path.join(empty, 'rootfs') }), 'NOT_FOUND');
     await expectCode(rt.state(id), 'NOT_FOUND');
+    // The id names a directory: core allows 1024 characters, a file name has at most 255 bytes.
+    const long = 'x'.repeat(256);
+    expect((await expectCode(rt.create(long, await ws.clone(base, () => undefined)), 'INVALID_ARGUMENT')).message).toMatch(/too long/);
+    await expectCode(rt.state(long), 'INVALID_ARGUMENT');
+    const max = 'y'.repeat(255);
+    await rt.create(max, await ws.clone(base, (c) => (c.process.args = ['true'])));
+    await rt.delete(max, { force: true });
   });
 
   it('CreateOptions.stateRoot puts one container elsewhere; this runtime still finds it, others under the default root do not', async () => {

@@ -89,7 +89,7 @@ pub fn remove_stopped(root: &Path, ins: &Inspection) -> BResult<()> {
         }
     }
     // Disappear at once (a concurrent state() sees NOT_FOUND, never a half-removed directory).
-    let gone = root.join(temp_name(DELETING_PREFIX, &ins.paths.id));
+    let gone = root.join(temp_name(DELETING_PREFIX, ""));
     std::fs::rename(&ins.paths.dir, &gone).map_err(|e| BindingError::io(format!("rename {}", ins.paths.dir.display()), &e))?;
     remove_tree(&gone)
 }

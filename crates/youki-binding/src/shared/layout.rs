@@ -11,7 +11,7 @@
 //!   libcontainer/<id>/                libcontainer's container directory (state.json, notify.sock,
 //!                                     youki_config.json): `youki --root <root>/<id>/libcontainer`
 //! <root>/@creating-<pid>-<n>/         a reservation being written (never a valid container id)
-//! <root>/@deleting-<id>-<n>/          a deleted container's directory being removed
+//! <root>/@deleting-<pid>-<n>/         a deleted container's directory being removed
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -28,8 +28,9 @@ pub const LIBCONTAINER_DIR: &str = "libcontainer";
 pub const CREATING_PREFIX: &str = "@creating-";
 pub const DELETING_PREFIX: &str = "@deleting-";
 
-/// Longest accepted id (core's MAX_CONTAINER_ID_LENGTH).
-pub const MAX_ID_LENGTH: usize = 1024;
+/// Longest accepted id: the id names a directory, and a file name has at most 255 bytes (core's
+/// `validateContainerId` allows 1024; longer ids than this are refused here, never truncated).
+pub const MAX_ID_LENGTH: usize = 255;
 
 /// Check an id as core's `validateContainerId` and libcontainer's `validate_id` do: letters, digits,
 /// `_ + - .`, not `.` or `..`. Repeated here so that no path is ever built from an unchecked id.
@@ -41,6 +42,8 @@ pub fn validate_id(id: &str) -> BResult<()> {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-' | b'.'));
     if ok {
         Ok(())
+    } else if id.len() > MAX_ID_LENGTH && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-' | b'.')) {
+        fail(Code::InvalidArgument, format!("container id of {} characters is too long: it names the state directory, so at most {MAX_ID_LENGTH}", id.len()))
     } else {
         fail(Code::InvalidArgument, format!("invalid container id {id:?}: use letters, digits, \"_\", \"+\", \"-\" or \".\", and not \".\" or \"..\""))
     }
