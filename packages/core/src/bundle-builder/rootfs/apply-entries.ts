@@ -116,6 +116,8 @@ class LayerApplier {
   private readonly created = new Set<string>();
   /** Resolved parent directories (entry-relative path → host dir), valid until a directory or symlink is removed. */
   private readonly dirCache = new Map<string, ParentDir>();
+  /** Directories an opaque marker of this layer already emptied: a second marker has nothing left to remove. */
+  private readonly opaqued = new Set<string>();
   /** Directories of this layer whose times (and, unprivileged, exact mode) are set at the end. */
   private readonly dirs = new Map<string, DirRecord>();
   private readonly privileged: boolean;
@@ -449,7 +451,10 @@ class LayerApplier {
     this.stats.whiteouts++;
     if (parent === undefined) return;
     if (base === WHITEOUT_OPAQUE) {
-      await this.opaque(parent);
+      // Once emptied, only this layer's own entries are left below: repeating the walk for every repeated
+      // marker would make a hostile layer quadratic.
+      if (!this.opaqued.has(parent)) await this.opaque(parent);
+      this.opaqued.add(parent);
       return;
     }
     const victim = path.join(parent, hidden);
