@@ -88,12 +88,18 @@ pub fn inspect(root: &Path, id: &str) -> BResult<Inspection> {
     let paths = ContainerPaths::new(root, id)?;
     let monitor: MonitorRecord = read_json(&paths.file(MONITOR_FILE))?
         .ok_or_else(|| BindingError::new(Code::NotFound, format!("container {id:?} does not exist (no state in {})", paths.dir.display())))?;
-    let exit: Option<ExitRecord> = read_json(&paths.file(EXIT_FILE))?;
     let init: Option<InitRecord> = read_json(&paths.file(INIT_FILE))?;
     let lc_state = read_lc_state(&paths);
-    let monitor_alive = exit.is_none() && proc::is_alive(monitor.monitor());
-    let mut ins = Inspection { paths, monitor, init, lc_state, exit, status: Status::Stopped, monitor_alive, init_alive: false };
-    ins.init_alive = ins.exit.is_none() && ins.init_process().is_some_and(proc::is_alive);
+    // Liveness first, the exit record after: the monitor writes the record before it reaps the init
+    // and exits, so a process seen dead here has already written any record it ever will, and a
+    // missing record read afterwards means there is none ("dead without a record" is then true).
+    let monitor_alive = proc::is_alive(monitor.monitor());
+    let mut ins = Inspection { paths, monitor, init, lc_state, exit: None, status: Status::Stopped, monitor_alive, init_alive: false };
+    ins.init_alive = ins.init_process().is_some_and(proc::is_alive);
+    ins.exit = read_json(&ins.paths.file(EXIT_FILE))?;
+    if ins.exit.is_some() {
+        ins.init_alive = false;
+    }
     ins.status = if ins.exit.is_some() {
         Status::Stopped
     } else {
