@@ -13,7 +13,8 @@
  *   only what lower layers put there (image-spec: "files that are present in the same layer as a whiteout
  *   file can only be hidden by whiteout files in subsequent layers"); markers never reach the tree.
  *   `.wh.`, `.wh..`, `.wh...` are malformed (`INVALID_ARGUMENT`); other `.wh..wh.*` names are AUFS
- *   metadata and are skipped with a warning, as Docker does.
+ *   metadata and are skipped with a warning, as Docker does. A whiteout below a path that is not a
+ *   directory hides nothing and is a no-op (umoci writes those after turning a directory into a file).
  * - Hard links: the target is a name relative to the layer root, resolved inside the root without
  *   following its last component (link(2) links a symlink itself), and must exist and not be a directory.
  *   The shared inode's metadata is left as it is.
@@ -28,6 +29,14 @@
  *
  * Not safe against a concurrent writer in the same tree: the tree must be private (0700 parent) while
  * it is built, as {@link unpackRootfs} and the snapshotter keep it.
+ *
+ * Where this differs from containerd (each a deliberate choice): a `..` component in a name or hard-link
+ * target is refused (`PATH_ESCAPE`) instead of clamped; a plain `.wh.NAME` spares what the same layer
+ * created (image-spec), where containerd removes it; a hard-link entry does not re-apply owner, mode and
+ * times to the inode it shares; whiteouts under a non-directory are no-ops instead of ENOTDIR errors;
+ * `trusted.overlay.*`/`user.overlay.*` xattrs from a layer are skipped; AUFS `.wh..wh.*` metadata is
+ * skipped (as Docker) instead of materialised. Like containerd and unlike umoci, writing an entry into a
+ * lower layer's directory leaves that directory's mtime at "now" (umoci restores it).
  *
  * @module bundle-builder/rootfs/apply-entries
  */
