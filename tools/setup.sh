@@ -10,7 +10,7 @@ phase_start=0
 phase() { phase_start=$(date +%s); echo "==> $1"; }
 phase_end() { echo "==> $1 took $(( $(date +%s) - phase_start ))s"; }
 
-APT_PACKAGES=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 docker-registry skopeo umoci busybox-static openssl apache2-utils ca-certificates zstd attr libseccomp-dev pkg-config runc iproute2 debootstrap)
+APT_PACKAGES=(g++ make clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 docker-registry skopeo umoci busybox-static openssl apache2-utils ca-certificates zstd attr libseccomp-dev pkg-config runc iproute2 debootstrap)
 
 phase "apt packages"
 missing=()
@@ -23,6 +23,11 @@ fi
 phase_end "apt packages"
 
 phase "pnpm"
+# zstd-napi (core's zstd decoder) builds with node-gyp where its prebuilt binary cannot be fetched;
+# point node-gyp at the installed Node headers instead of a download.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$(dirname "$(dirname "$(command -v node)")")/include/node/node.h" ]; then
+  export npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")"
+fi
 if ! command -v pnpm >/dev/null 2>&1; then npm install -g pnpm@10 >/dev/null; fi
 pnpm --version
 pnpm install --frozen-lockfile

@@ -72,10 +72,11 @@ describe('gzip', () => {
   });
 });
 
-// zstd runs through the decoder this host uses (zstd-napi when its native module is built, else the
-// zstd tool) and, forced, through the zstd tool: both must behave the same.
+// zstd runs through both decoders, forced: zstd-napi (a dependency of core, so its native module must
+// load here — a missing build fails these tests instead of silently testing the fallback) and the
+// zstd tool that stands in where an install skipped native builds. Both must behave the same.
 describe.each([
-  ['the decoder in use', undefined],
+  ['zstd-napi', 'native'],
   ['the zstd tool', 'cli'],
 ] as const)('zstd (%s)', (_label, forced) => {
   beforeAll(() => {
