@@ -89,11 +89,11 @@ describe('installed from packed tarballs, outside the workspace', () => {
     expect(listing).not.toMatch(/\.node$/m);
   });
 
-  it('with core + registry only, no runtime is available and wasmtime is "not installed"', () => {
+  it('with core + registry only, no runtime is available and every backend is "not installed"', () => {
     npmInstall(tarballs.core!, tarballs.registry!);
     const out = runUser();
     expect(out).toContain('available=[]');
-    expect(out).toContain('unavailable=["wasmtime:not-installed"]');
+    expect(out).toContain('unavailable=["wasmtime:not-installed","youki:not-installed"]');
   }, 240_000);
 
   it('after installing runtime-wasmtime and its binary package, runs a container', () => {
