@@ -381,6 +381,19 @@ describe('resolveInRoot and the in-root helpers', () => {
     expect(await codeOf(readFileInRoot(root, '/big', { maxSize: 99 }))).toBe('LIMIT_EXCEEDED');
   });
 
+  it('readFileInRoot never opens a device node or FIFO the image puts at the path (opening one can have effects: a watchdog, a tty)', async () => {
+    // 0:1 is no registered character device: open(2) would fail with ENXIO, so the error shows whether it was opened.
+    // Device nodes need root (tests run as root here and in CI); the FIFO is checked either way.
+    const entries: E[] = [{ name: 'etc/group', type: 'fifo', mode: 0o644 }];
+    if (isRoot) entries.push({ name: 'etc/passwd', type: 'character-device', devmajor: 0, devminor: 1, mode: 0o644 });
+    await apply(entries);
+    for (const p of isRoot ? ['/etc/passwd', '/etc/group'] : ['/etc/group']) {
+      const e = await readFileInRoot(root, p, { maxSize: 4096 }).then(() => undefined, (x: unknown) => x as { code: string; message: string });
+      expect(e?.code).toBe('INVALID_ARGUMENT');
+      expect(e?.message).toMatch(/is not a regular file/);
+    }
+  });
+
   it('mkdirInRoot creates WorkingDir through image symlinks, inside the root', async () => {
     await apply([
       { name: 'home', type: 'symlink', linkname: '../../../../var/home' },

@@ -7,7 +7,7 @@
  * @module bundle-builder/rootfs/in-root
  */
 import { constants as fsc } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { lstat, mkdir, open } from 'node:fs/promises';
 import { err, ErrorCode } from '../../errors.js';
 import { isInside, resolveInRoot } from './resolve-in-root.js';
 
@@ -24,11 +24,22 @@ function guard(root: string, host: string, imagePath: string): void {
  * @param imagePath a path as the image sees it (e.g. `/etc/passwd`; symlinks resolve inside the root).
  * @param options.maxSize the largest file accepted, in bytes.
  * @throws MagikrunError `LIMIT_EXCEEDED` (larger than `maxSize`), `INVALID_ARGUMENT` (not a regular
- *   file: a directory, FIFO or device), `INVALID_ARGUMENT` (a symlink loop).
+ *   file: a directory, FIFO or device — refused without opening it), `INVALID_ARGUMENT` (a symlink loop).
  */
 export async function readFileInRoot(root: string, imagePath: string, options: { maxSize: number }): Promise<Buffer | undefined> {
   const host = await resolveInRoot(root, imagePath, true);
   guard(root, host, imagePath);
+  // Checked before open(2): opening a device node the image put here can act on the host (a watchdog
+  // starts, a tape rewinds, a tty becomes the controlling terminal). The fstat after open covers the rest.
+  let pre;
+  try {
+    pre = await lstat(host);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err(ErrorCode.InvalidArgument, `cannot read ${imagePath} in the image: ${code}`, { path: imagePath }, e);
+  }
+  if (!pre.isFile()) throw err(ErrorCode.InvalidArgument, `${imagePath} in the image is not a regular file`, { path: imagePath });
   let fh;
   try {
     fh = await open(host, READ_FLAGS);
