@@ -8,7 +8,7 @@
  * one or two zero blocks; a stream ending exactly at a header boundary is accepted (the layer's
  * diff_id, always checked by the caller, catches a cut there). Refused: GNU sparse entries (`S`, PAX
  * `GNU.sparse.*`) and other type flags (`UNSUPPORTED`); bad checksums, numbers, PAX records, a body cut
- * short (`INVALID_ARGUMENT`); PAX or long-name records above the limits, too many headers
+ * short, a uid or gid above {@link MAX_OWNER_ID} (`INVALID_ARGUMENT`); PAX or long-name records above the limits, too many headers
  * (`LIMIT_EXCEEDED`).
  *
  * @module bundle-builder/rootfs/tar-reader
@@ -67,6 +67,9 @@ const TYPES: Record<string, EntryType> = {
 };
 
 const XATTR_PREFIX = 'SCHILY.xattr.';
+
+/** Largest uid/gid an entry may carry: 2^32 − 2 (uid_t is 32 bits, and chown(2) reads 2^32 − 1 as "leave unchanged"). */
+export const MAX_OWNER_ID = 2 ** 32 - 2;
 
 function paxInt(v: Buffer, key: string, layer: string): number {
   const s = v.toString('latin1');
@@ -229,6 +232,12 @@ export class TarReader {
         ignoredRecords: [],
       };
       if (pax) this.applyPax(entry, pax);
+      if (entry.uid > MAX_OWNER_ID || entry.gid > MAX_OWNER_ID) {
+        throw err(ErrorCode.InvalidArgument, `layer ${this.layer} has an entry ${JSON.stringify(entry.name)} owned by ${entry.uid}:${entry.gid}; owner ids must be at most ${MAX_OWNER_ID}`, {
+          layer: this.layer,
+          entry: entry.name,
+        });
+      }
       if (longName !== undefined) entry.name = longName;
       if (longLink !== undefined) entry.linkname = longLink;
       // Only regular files carry content: as in Go's archive/tar (isHeaderOnlyType), the size field of
