@@ -27,6 +27,12 @@ describe('resolveArgv: docker run semantics', () => {
     expect(() => resolveArgv({}, {})).toThrow(/no Entrypoint or Cmd/);
     expect(resolveArgv({}, {}, 'module.wasm')).toEqual(['module.wasm']);
     expect(() => resolveArgv(image, { entrypoint: '' })).toThrow(/entrypoint given is empty/);
+    expect(() => resolveArgv(image, { entrypoint: [] })).toThrow(/entrypoint given is empty/);
+  });
+  it('an empty entrypoint resets the image\'s Entrypoint (docker run --entrypoint "" IMAGE ARGS runs ARGS)', () => {
+    expect(resolveArgv(image, { entrypoint: '', args: ['sh', '-c', 'x'] })).toEqual(['sh', '-c', 'x']);
+    expect(resolveArgv(image, { entrypoint: [''], args: ['/bin/true'] })).toEqual(['/bin/true']);
+    expect(resolveArgv(image, { entrypoint: [], args: ['/bin/true'] })).toEqual(['/bin/true']);
     expect(() => resolveArgv(image, { args: ['a\0b'] })).toThrow(/NUL/);
   });
 });

@@ -3,7 +3,8 @@
  * user's options, with `docker run` semantics.
  *
  * - argv = Entrypoint + Cmd; arguments the user gives replace Cmd; `entrypoint` replaces Entrypoint
- *   and clears Cmd (so only the user's arguments follow it).
+ *   and clears Cmd (so only the user's arguments follow it); an empty `entrypoint` (`''`, `['']`, `[]`)
+ *   resets it, so the user's arguments alone are argv (`docker run --entrypoint "" IMAGE ARGS`).
  * - env = the image's Env, then the user's (same key: the user wins, in the image's position); the
  *   host's environment is never passed.
  * - workdir = the user's, else the image's WorkingDir, else `/`.
@@ -30,7 +31,7 @@ export interface VolumeMount {
 export interface RunOptions {
   /** Arguments; they replace the image's Cmd (docker run IMAGE ARGS…). */
   args?: readonly string[];
-  /** Replaces the image's Entrypoint and clears its Cmd (docker run --entrypoint). A string is one argv element. */
+  /** Replaces the image's Entrypoint and clears its Cmd (docker run --entrypoint). A string is one argv element; empty (`''`) resets it (the arguments alone run). */
   entrypoint?: string | readonly string[];
   /** `KEY=VALUE` strings or a record; added to the image's Env, winning on the same key. */
   env?: readonly string[] | Readonly<Record<string, string>>;
@@ -49,7 +50,8 @@ function checkString(v: unknown, what: string): string {
  * argv from image config and options (`docker run` rules).
  *
  * @throws MagikrunError `INVALID_ARGUMENT` when there is nothing to run (no Entrypoint, Cmd or
- *   arguments) unless `fallbackArgv0` is given, or for non-string arguments.
+ *   arguments) unless `fallbackArgv0` is given, an empty entrypoint without arguments, or for
+ *   non-string arguments.
  */
 export function resolveArgv(config: ImageRunConfig, options: RunOptions, fallbackArgv0?: string): string[] {
   const userArgs = (options.args ?? []).map((a, i) => checkString(a, `argument ${i}`));
@@ -57,7 +59,12 @@ export function resolveArgv(config: ImageRunConfig, options: RunOptions, fallbac
   let cmd: string[];
   if (options.entrypoint !== undefined) {
     entrypoint = (typeof options.entrypoint === 'string' ? [options.entrypoint] : [...options.entrypoint]).map((a) => checkString(a, 'entrypoint'));
-    if (entrypoint.length === 0 || entrypoint[0] === '') throw err(ErrorCode.InvalidArgument, 'the entrypoint given is empty', {});
+    // docker run --entrypoint "": the image's Entrypoint (and Cmd) are reset and the arguments alone run.
+    const reset = entrypoint.length === 0 || (entrypoint.length === 1 && entrypoint[0] === '');
+    if (reset) entrypoint = [];
+    if ((reset && userArgs.length === 0) || entrypoint[0] === '') {
+      throw err(ErrorCode.InvalidArgument, 'the entrypoint given is empty; with an empty entrypoint, pass the program to run as arguments', {});
+    }
     cmd = userArgs;
   } else {
     entrypoint = [...(config.Entrypoint ?? [])];
