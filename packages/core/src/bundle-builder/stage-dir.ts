@@ -23,11 +23,16 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+function mountPointError(dest: string, cause?: unknown) {
+  return err(ErrorCode.InvalidArgument, `${dest} is a mount point, which the finished bundle cannot be renamed onto; give a new directory inside it`, { path: dest }, cause);
+}
+
 /**
  * Check that `dest` may receive a bundle.
  *
  * @throws MagikrunError `ALREADY_EXISTS` when it exists (and, for `absent-or-empty`, is not an empty
- *   directory); `INVALID_ARGUMENT` for a symlink; `NOT_FOUND` when its parent directory is missing.
+ *   directory); `INVALID_ARGUMENT` for a symlink or a mount point (another filesystem's root: the
+ *   bundle is built beside `dest` and renamed onto it); `NOT_FOUND` when its parent directory is missing.
  */
 export async function checkDestination(dest: string, rule: DestinationRule): Promise<void> {
   const parent = path.dirname(dest);
@@ -41,6 +46,7 @@ export async function checkDestination(dest: string, rule: DestinationRule): Pro
     throw e;
   }
   if (st.isSymbolicLink()) throw err(ErrorCode.InvalidArgument, `${dest} is a symbolic link; give the bundle directory itself`, { path: dest });
+  if (st.isDirectory() && st.dev !== pst.dev) throw mountPointError(dest);
   if (rule === 'absent-or-empty' && st.isDirectory() && (await readdir(dest)).length === 0) return;
   throw err(
     ErrorCode.AlreadyExists,
@@ -70,6 +76,8 @@ export async function stageDirectory<T>(dest: string, rule: DestinationRule, bui
       if (code === 'EEXIST' || code === 'ENOTEMPTY' || code === 'ENOTDIR' || code === 'EISDIR') {
         throw err(ErrorCode.AlreadyExists, `${dest} was created by someone else meanwhile; choose another destination`, { path: dest }, e);
       }
+      // A mount point on the same filesystem (a bind mount) only shows here.
+      if (code === 'EBUSY' || code === 'EXDEV') throw mountPointError(dest, e);
       throw e;
     }
     await fsyncDir(path.dirname(dest));
