@@ -8,6 +8,7 @@ use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::error::LibcontainerError;
 use libcontainer::syscall::syscall::SyscallType;
 
+use super::bundle::check_root_path;
 use super::cgroup;
 use super::stdio::{self, Stdio};
 use crate::shared::error::{chain, fail, BResult, BindingError, Code};
@@ -21,6 +22,8 @@ use crate::shared::records::{now_ms, InitRecord, MonitorConfig, MonitorRecord, S
 pub struct Created {
     pub paths: ContainerPaths,
     pub init: InitRecord,
+    /// The init is pid 1 of its own pid namespace (its death ends every process of the container).
+    pub init_owns_pid_ns: bool,
 }
 
 fn absolute(p: &str, what: &str) -> BResult<PathBuf> {
@@ -82,12 +85,25 @@ fn set_sigpipe(handler: libc::sighandler_t) {
     unsafe { libc::signal(libc::SIGPIPE, handler) };
 }
 
-/// Create the container. On failure nothing is left: no mounts, no cgroup, no state directory.
-pub fn create(config: &MonitorConfig) -> BResult<Created> {
+/// Kill and reap the init (our child), then libcontainer's delete (cgroups, its directory).
+fn undo_container(pid: i32, container: &mut libcontainer::container::Container) {
+    // SAFETY: kill and waitpid of our own (reparented) child.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+    }
+    let _ = container.delete(true);
+}
+
+/// Create the container, then `tell` Node.js the init's pid. On failure — and when `tell` returns
+/// false: the creator is gone and nobody knows of the container — nothing is left: no process, no
+/// mounts, no cgroup, no state directory.
+pub fn create(config: &MonitorConfig, tell: impl FnOnce(i32) -> bool) -> BResult<Created> {
     let root = absolute(&config.state_root, "the state root")?;
     let paths = ContainerPaths::new(&root, &config.id)?;
     let bundle = absolute(&config.bundle, "the bundle")?;
     let rootfs = absolute(&config.rootfs, "the rootfs")?;
+    check_root_path(&bundle, &rootfs)?;
 
     // Orphans (the init, once its intermediate parent exits) come to us, not to the host's init.
     // SAFETY: prctl with integer arguments.
@@ -129,15 +145,15 @@ pub fn create(config: &MonitorConfig) -> BResult<Created> {
         };
         if let Err(e) = write_json_atomic(&paths.file(INIT_FILE), &init) {
             // Without init.json no other process could tell this init from a reused pid: undo.
-            // SAFETY: kill and waitpid of our own (reparented) child.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, std::ptr::null_mut(), 0);
-            }
-            let _ = container.delete(true);
+            undo_container(pid, &mut container);
             return Err(e);
         }
-        Ok(Created { paths: paths.clone(), init })
+        let init_owns_pid_ns = proc::owns_pid_namespace(pid);
+        if !tell(pid) {
+            undo_container(pid, &mut container);
+            return fail(Code::Aborted, format!("the process that created container {:?} is gone before it learned of it: the container was removed", paths.id));
+        }
+        Ok(Created { paths: paths.clone(), init, init_owns_pid_ns })
     })();
     if result.is_err() {
         // libcontainer removed its own directory and cgroup when its build failed.

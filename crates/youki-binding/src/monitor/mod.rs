@@ -1,5 +1,6 @@
 //! The monitor process (see `bin/monitor.rs`).
 
+mod bundle;
 mod cgroup;
 mod create;
 mod reap;
@@ -23,9 +24,10 @@ pub fn main() -> i32 {
             return 2;
         }
     };
-    match create::create(&config) {
+    // Report the init's pid to Node.js; a creator that is gone never learns of the container, so
+    // create undoes it (nothing may be left that nobody knows of).
+    match create::create(&config, |pid| report.created(pid)) {
         Ok(created) => {
-            report.created(created.init.pid);
             drop(report);
             reap::watch(&created);
             0

@@ -1,5 +1,8 @@
 //! After "created": stay the init's parent until it exits, write the exit record, only then reap it
-//! (so its pid cannot be reused while no exit record exists), reap other orphans, and return.
+//! (so its pid cannot be reused while no exit record exists). Without its own pid namespace the
+//! init's death does not end the container's other processes: they are killed through the cgroup
+//! (as containerd's shim does for such containers, and runc at delete). Then reap every orphan and
+//! return.
 
 use std::mem::MaybeUninit;
 
@@ -45,13 +48,31 @@ fn reap(pid: i32) {
     unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
 }
 
-/// Reap whatever else has exited, without blocking.
+/// How long the monitor waits for the container's other processes to exit and come to it.
+const REAP_OTHERS_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reap every other child (orphans of the container come to us, the subreaper) until none is left,
+/// or, should some process have escaped the kill, until `REAP_OTHERS_FOR` has passed.
 fn reap_others() {
+    let deadline = std::time::Instant::now() + REAP_OTHERS_FOR;
     loop {
         // SAFETY: as above, non-blocking.
         let rc = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
-        if rc <= 0 {
-            break;
+        if rc > 0 {
+            continue;
+        }
+        if rc < 0 || std::time::Instant::now() >= deadline {
+            break; // ECHILD: nothing left
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// SIGKILL every process left in the container's cgroups (libcontainer freezes, signals, thaws).
+fn kill_remaining(created: &Created) {
+    if let Ok(mut c) = libcontainer::container::Container::load(created.paths.libcontainer_dir()) {
+        if let Ok(sig) = libcontainer::signal::Signal::try_from(libc::SIGKILL) {
+            let _ = c.kill(sig, true);
         }
     }
 }
@@ -100,6 +121,11 @@ pub fn watch(created: &Created) {
     // If the record cannot be written there is nobody to tell; the state then reads "stopped"
     // with an unknown status. Reap regardless so that no zombie stays behind.
     let _ = write_json_atomic(&created.paths.file(EXIT_FILE), &rec);
+    // The init is still unreaped (a zombie), so libcontainer sees the container stopped and kills
+    // what is left in its cgroups; no pid it signals can have been reused.
+    if !created.init_owns_pid_ns {
+        kill_remaining(created);
+    }
     reap(init);
     reap_others();
 }

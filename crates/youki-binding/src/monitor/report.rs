@@ -25,20 +25,22 @@ impl Report {
         Self { pipe: Some(unsafe { File::from_raw_fd(3) }) }
     }
 
-    fn send(&mut self, value: serde_json::Value) {
-        if let Some(mut p) = self.pipe.take() {
-            let mut line = value.to_string();
-            line.push('\n');
-            // Node.js may be gone (it was killed while we created): nothing to tell then.
-            let _ = p.write_all(line.as_bytes());
-        }
+    /// False when the report pipe was open but the line could not be written (Node.js is gone: it
+    /// was killed, or gave up, while we created). Without a pipe (started by hand) there is nobody
+    /// to tell, which counts as told.
+    fn send(&mut self, value: serde_json::Value) -> bool {
+        let Some(mut p) = self.pipe.take() else { return true };
+        let mut line = value.to_string();
+        line.push('\n');
+        p.write_all(line.as_bytes()).is_ok()
     }
 
-    pub fn created(&mut self, pid: i32) {
-        self.send(serde_json::json!({ "ok": true, "pid": pid }));
+    /// Tell Node.js the container is created; false when it could not be told (see `send`).
+    pub fn created(&mut self, pid: i32) -> bool {
+        self.send(serde_json::json!({ "ok": true, "pid": pid }))
     }
 
     pub fn failed(&mut self, e: &BindingError) {
-        self.send(serde_json::json!({ "ok": false, "code": e.code.as_str(), "message": e.message }));
+        let _ = self.send(serde_json::json!({ "ok": false, "code": e.code.as_str(), "message": e.message }));
     }
 }

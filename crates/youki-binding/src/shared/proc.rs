@@ -57,6 +57,13 @@ pub fn is_same_process(id: ProcessId) -> bool {
     }
 }
 
+/// True when `pid` is pid 1 of its own pid namespace (the last `NSpid` of `/proc/<pid>/status` is
+/// 1): its exit then ends every other process of that namespace. False when unknown.
+pub fn owns_pid_namespace(pid: i32) -> bool {
+    let Ok(text) = fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
+    text.lines().find_map(|l| l.strip_prefix("NSpid:")).and_then(|v| v.split_whitespace().last()).is_some_and(|last| last == "1")
+}
+
 /// `pidfd_open(pid, 0)`.
 pub fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
     // SAFETY: a plain syscall with integer arguments.
