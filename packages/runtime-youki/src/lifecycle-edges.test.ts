@@ -157,6 +157,25 @@ describe.runIf(ready)('YoukiRuntime lifecycle edge cases', () => {
     await expectNothingLeft(id, a);
   });
 
+  it('the same id under another state root (same default cgroup) is ALREADY_EXISTS, and the running one is untouched', async () => {
+    const id = newId('two-roots');
+    const bundle = await ws.clone(base, (c) => (c.process.args = sh(SLEEP_SCRIPT)));
+    const st = await rt.create(id, bundle);
+    await rt.start(id);
+    const other = new YoukiRuntime({ stateRoot: path.join(ws.dir, 'other-root') });
+    const second = await ws.clone(base, (c) => (c.process.args = ['true']));
+    const e = await expectCode(other.create(id, second), 'ALREADY_EXISTS');
+    expect(e.message).toMatch(/cgroup/);
+    // Nothing of the refused one is left, and the first one still runs (a failed create, or a
+    // delete, of a container sharing its cgroup would have SIGKILLed it).
+    await expectCode(other.state(id), 'NOT_FOUND');
+    expect(await mountsUnder(second.path)).toEqual([]);
+    expect(await rt.state(id)).toMatchObject({ status: 'running', pid: st.pid });
+    expect(alive(st.pid as number)).toBe(true);
+    await rt.delete(id, { force: true });
+    await expectNothingLeft(id, bundle);
+  });
+
   it('a create that libcontainer refuses fails with a code and leaves no state, cgroup or mount', async () => {
     const id = newId('refused');
     const bundle = await ws.clone(base, (c) => (c.process.args = []));

@@ -2,6 +2,7 @@
 //! "config.json's `root.path`, resolved"): the rootfs mounts go there, and delete removes them there.
 //! A `root.path` elsewhere would run the container on another tree (a shared image rootfs, the host's
 //! `/`) while its own rootfs stays unused: refused before anything is reserved or mounted.
+//! Also reports the cgroups path libcontainer will use (see `cgroup::ensure_free`).
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +15,15 @@ fn canonical(p: &Path, what: &str) -> BResult<PathBuf> {
     std::fs::canonicalize(p).map_err(|e| BindingError::io(format!("{what} {}", p.display()), &e))
 }
 
+/// What the monitor needs from config.json before libcontainer reads it.
+pub struct BundleFacts {
+    /// `linux.cgroupsPath`, when set.
+    pub cgroups_path: Option<PathBuf>,
+}
+
 /// Check that `<bundle>/config.json`'s `root.path` (relative to the bundle, as runtime-spec
 /// config.md says) is `rootfs`, after resolving symlinks. @throws INVALID_ARGUMENT, NOT_FOUND
-pub fn check_root_path(bundle: &Path, rootfs: &Path) -> BResult<()> {
+pub fn check_root_path(bundle: &Path, rootfs: &Path) -> BResult<BundleFacts> {
     let file = bundle.join("config.json");
     let meta = std::fs::metadata(&file).map_err(|e| BindingError::io(format!("the bundle's {}", file.display()), &e))?;
     if meta.len() > MAX_CONFIG_BYTES {
@@ -41,5 +48,6 @@ pub fn check_root_path(bundle: &Path, rootfs: &Path) -> BResult<()> {
             ),
         );
     }
-    Ok(())
+    let cgroups_path = config.pointer("/linux/cgroupsPath").and_then(|v| v.as_str()).filter(|p| !p.is_empty()).map(PathBuf::from);
+    Ok(BundleFacts { cgroups_path })
 }

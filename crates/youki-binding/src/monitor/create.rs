@@ -103,7 +103,8 @@ pub fn create(config: &MonitorConfig, tell: impl FnOnce(i32) -> bool) -> BResult
     let paths = ContainerPaths::new(&root, &config.id)?;
     let bundle = absolute(&config.bundle, "the bundle")?;
     let rootfs = absolute(&config.rootfs, "the rootfs")?;
-    check_root_path(&bundle, &rootfs)?;
+    let facts = check_root_path(&bundle, &rootfs)?;
+    cgroup::ensure_free(facts.cgroups_path.as_deref(), &config.id, config.systemd)?;
 
     // Orphans (the init, once its intermediate parent exits) come to us, not to the host's init.
     // SAFETY: prctl with integer arguments.
