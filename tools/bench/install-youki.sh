@@ -20,7 +20,7 @@ root=$cache/youki
 bin=$root/bin/youki
 want='~0.7'
 
-if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q 'version 0\.7\.'; then
+if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -Eq 'version:? 0\.7\.'; then
   echo "$bin"
   exit 0
 fi

@@ -32,25 +32,53 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
+/** p50/p95 of the runs that ended; `hung` counts those that did not (null samples). */
 function summary(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), n: s.length };
+  const s = samples.filter((x) => x !== null).sort((a, b) => a - b);
+  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), n: s.length, hung: samples.length - s.length };
 }
 
-/** Spawn `file args` with stdio closed; resolves with its wall time in ms, rejects on a non-zero exit. */
-function timedProcess(file, args) {
+/** A run of a CLI that has not ended after this long (ms) counts as hung. */
+const HANG_MS = 3000;
+
+/**
+ * Spawn `file args` with stdio closed; resolves with its wall time in ms, or with null when it hung.
+ * A hung run is first sent SIGCHLD — `youki run` 0.7 can lose the SIGCHLD of a container that exits
+ * before it has blocked signals, and then waits for it forever; a fresh SIGCHLD lets it reap, delete
+ * and exit normally (so no zombie is left to PID 1) — and SIGKILLed plus `cleanup()` if even that does
+ * not end it. Rejects on a non-zero exit.
+ */
+function timedProcess(file, args, cleanup) {
   return new Promise((resolve, reject) => {
     const t = performance.now();
     const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    let hung = false;
+    let killed = false;
+    const nudge = setTimeout(() => {
+      hung = true;
+      child.kill('SIGCHLD');
+    }, HANG_MS);
+    const watchdog = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, 2 * HANG_MS);
     child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      clearTimeout(nudge);
+      clearTimeout(watchdog);
       const ms = performance.now() - t;
-      if (code === 0) resolve(ms);
-      else reject(new Error(`${file} ${args.join(' ')} ended with ${code ?? signal}: ${stderr.trim()}`));
+      if (killed) return cleanup().then(() => resolve(null), reject);
+      if (code !== 0) return reject(new Error(`${file} ${args.join(' ')} ended with ${code ?? signal}: ${stderr.trim()}`));
+      resolve(hung ? null : ms);
     });
   });
+}
+
+/** `CLI --root STATE delete --force ID`, for a hung run. */
+function forceDelete(file, state, id) {
+  return new Promise((resolve) => spawn(file, ['--root', state, 'delete', '--force', id], { stdio: 'ignore' }).on('close', () => resolve()));
 }
 
 /** Run `count` jobs with at most `limit` at a time; resolves with each job's result. */
@@ -114,8 +142,14 @@ export async function run({ repo, runs: RUNS, work }) {
       if (status.code !== 0) throw new Error(`magikrun: busybox true exited ${status.code} (${status.reason})`);
       return ms;
     },
-    'runc run': () => timedProcess('runc', ['--root', states.runc, 'run', '--bundle', bundleDir, id('r')]),
-    'youki run': () => timedProcess(youki.bin, ['--root', states.youki, 'run', '--bundle', bundleDir, id('y')]),
+    'runc run': () => {
+      const cid = id('r');
+      return timedProcess('runc', ['--root', states.runc, 'run', '--bundle', bundleDir, cid], () => forceDelete('runc', states.runc, cid));
+    },
+    'youki run': () => {
+      const cid = id('y');
+      return timedProcess(youki.bin, ['--root', states.youki, 'run', '--bundle', bundleDir, cid], () => forceDelete(youki.bin, states.youki, cid));
+    },
   };
   const names = Object.keys(tools);
 
@@ -170,11 +204,18 @@ export async function run({ repo, runs: RUNS, work }) {
     for (const name of names) {
       const s = get(name);
       const extra = mode === 'sequential' ? '' : ` (${(concurrent[name].samples.length / (concurrent[name].wallMs / 1000)).toFixed(0)}/s)`;
-      rows.push([`${name}, ${mode}`, String(s.n), fmt(s.p50), fmt(s.p95), ratio(s.p50, runc.p50), ratio(s.p50, yk.p50) + extra]);
+      rows.push([`${name}, ${mode}`, String(s.n), String(s.hung), fmt(s.p50), fmt(s.p95), ratio(s.p50, runc.p50), ratio(s.p50, yk.p50) + extra]);
     }
   }
   console.log(`magikrun: YoukiRuntime in-process; ${runcVersion}; ${youki.version} (${youki.bin})\n`);
-  console.log(table(['create→start→wait→delete, busybox true', 'n', 'p50 ms', 'p95 ms', 'p50 / runc', 'p50 / youki'], rows));
+  console.log(table(['create→start→wait→delete, busybox true', 'n', `hung (> ${HANG_MS / 1000} s)`, 'p50 ms', 'p95 ms', 'p50 / runc', 'p50 / youki'], rows));
+  if (names.some((name) => summary(sequential[name]).hung + summary(concurrent[name].samples).hung > 0)) {
+    console.log(
+      `\nhung: runs still going after ${HANG_MS / 1000} s, left out of p50/p95. \`youki run\` 0.7 blocks signals only after the ` +
+        'container has started, so the SIGCHLD of a container that exits at once can be lost and it waits forever; sent a SIGCHLD, ' +
+        `it reaps and finishes (a run that still does not end is killed after ${(2 * HANG_MS) / 1000} s and force-deleted).`,
+    );
+  }
   const st = summary(stateSamples);
   console.log(`\nmagikrun state() of a running container: p50 ${st.p50.toFixed(3)} ms, p95 ${st.p95.toFixed(3)} ms over ${st.n} calls`);
   const m = summary(sequential.magikrun).p50;
