@@ -74,6 +74,18 @@ describe.runIf(ready)('YoukiRuntime leaves nothing behind', () => {
     await expectNothingLeft(id, bundle);
   });
 
+  it('an aborted or timed-out create leaves no entry in the state root, not even a reservation (without a list() to sweep it)', async () => {
+    const bundle = await ws.clone(base, (c) => (c.process.args = ['true']));
+    const entries = async (): Promise<string[]> => readdir(ws.stateRoot).catch(() => [] as string[]);
+    const before = await entries();
+    for (let i = 0; i < 5; i++) {
+      await expectCode(rt.create(newId('pre-aborted'), bundle, { signal: AbortSignal.abort() }), 'ABORTED');
+      await expectCode(rt.create(newId('no-time'), bundle, { timeoutMs: 1 }), 'TIMEOUT');
+    }
+    expect(await entries()).toEqual(before);
+    expect(await mountsUnder(bundle.path)).toEqual([]);
+  });
+
   it('processes an init leaves running without a pid namespace are killed when it exits (as containerd does): wait resolves, the cgroup empties', { timeout: 30_000 }, async () => {
     const id = newId('survivors');
     const marker = `survivor-of-${id}`;

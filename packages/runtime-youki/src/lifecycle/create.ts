@@ -4,6 +4,7 @@
  *
  * @module lifecycle/create
  */
+import type { ChildProcess } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -23,6 +24,15 @@ import type { YoukiCreateOptions } from '../options.js';
 import { planStdio } from '../stdio/plan.js';
 import { rootHandle, type RuntimeContext } from './context.js';
 import { readReport, spawnMonitor } from './spawn-monitor.js';
+
+/** Resolves once `child` has exited (and Node.js has reaped it). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+}
 
 function checkBundle(bundle: Bundle): OciBundle {
   if (bundle?.kind !== 'oci') {
@@ -58,6 +68,7 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
   } catch {
     throw err(ErrorCode.NotFound, `the bundle ${oci.path} has no config.json; build it with BundleBuilder (kind 'oci') or \`magikrun bundle\``, { bundle: oci.path });
   }
+  if (options.signal?.aborted) throw err(ErrorCode.Aborted, `create "${id}" was aborted`, { id });
   const handle = rootHandle(ctx, root);
   if (ctx.local.has(id) && ctx.local.get(id)?.root !== root) {
     throw err(ErrorCode.AlreadyExists, `container "${id}" already exists (in ${ctx.local.get(id)?.root})`, { id });
@@ -89,11 +100,15 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
   } catch (e) {
     // Timed out or aborted mid-way: stop the monitor and remove whatever it made (only if it is ours).
     child.kill('SIGKILL');
+    await exited(child);
     try {
       if (handle.state(id).monitorPid === child.pid) await handle.delete(id, true, ctx.deleteTimeoutMs);
     } catch {
       // nothing of it was left, or another container holds the id
     }
+    // A monitor killed while it wrote its reservation leaves an `@creating-<pid>-…` directory: list
+    // removes those of dead monitors (this one is dead and reaped now).
+    await handle.list().catch(() => undefined);
     throw e;
   }
   if (!report.ok) {
