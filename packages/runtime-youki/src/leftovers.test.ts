@@ -120,4 +120,15 @@ describe.runIf(ready)('YoukiRuntime leaves nothing behind', () => {
     await expectNothingLeft(id, bundle);
     expect(await access(path.join(base.rootfs, 'escaped')).then(() => true, () => false)).toBe(false);
   });
+
+  it('a config.json over 16 MiB is refused before the monitor (or libcontainer) parses it', async () => {
+    const id = newId('huge-config');
+    const bundle = await ws.clone(base, (c) => {
+      c.process.args = ['true'];
+      c['annotations'] = { padding: 'x'.repeat(17 * 1024 * 1024) };
+    });
+    const e = await expectCode(rt.create(id, bundle), 'INVALID_ARGUMENT');
+    expect(e.message).toMatch(/16777216/);
+    await expectNothingLeft(id, bundle);
+  });
 });
