@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@magikrun/core';
 import { networkFromFlag, resourcesFromFlags } from './linux-flags.js';
-import { mountArgs } from './rootfs-mount.js';
 import { reportExit } from './report-exit.js';
 import { statusText } from './commands/ps.js';
 import { stopTimeoutMs } from './commands/stop.js';
@@ -36,16 +35,6 @@ describe('Linux run flags', () => {
   it('stop -t takes whole seconds (default 10 s)', () => {
     expect([undefined, '0', '3'].map(stopTimeoutMs)).toEqual([10_000, 0, 3000]);
     for (const bad of ['1.5', '-1', 'soon']) expect(code(() => stopTimeoutMs(bad)), bad).toBe(ErrorCode.InvalidArgument);
-  });
-});
-
-describe('rootfs mount arguments', () => {
-  it('mounts overlay with its options and binds with bind/rbind plus the rest', () => {
-    expect(mountArgs({ type: 'overlay', source: 'overlay', options: ['lowerdir=/a:/b', 'upperdir=/u', 'workdir=/w'] }, '/t')).toEqual([
-      '-i', '-n', '-t', 'overlay', 'overlay', '-o', 'lowerdir=/a:/b,upperdir=/u,workdir=/w', '/t',
-    ]);
-    expect(mountArgs({ type: 'bind', source: '/copy', options: ['rbind', 'rw'] }, '/t')).toEqual(['-i', '-n', '-o', 'rbind,rw', '/copy', '/t']);
-    expect(mountArgs({ type: 'bind', source: '/copy', options: ['ro'] }, '/t')).toEqual(['-i', '-n', '-o', 'bind,ro', '/copy', '/t']);
   });
 });
 

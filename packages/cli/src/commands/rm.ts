@@ -7,7 +7,7 @@
  * @module commands/rm
  */
 import type { Command } from 'commander';
-import { BlobStore, err, ErrorCode } from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core';
 import { findContainer, openHostRuntimes } from '../host-containers.js';
 import { removeLinuxBundle } from '../linux-bundle.js';
 import { formatError, type GlobalOptions } from '../program.js';
@@ -29,7 +29,7 @@ export function registerRm(program: Command, setExitCode: (code: number) => void
             throw err(ErrorCode.InvalidState, `container ${id} is ${info.status}; stop it first ("magikrun stop ${id}") or use "magikrun rm -f ${id}"`, { id, status: info.status });
           }
           await runtime.delete(id, { force: info.status !== 'stopped' });
-          await removeLinuxBundle(id, info.bundle, info.annotations, (root) => new BlobStore({ root }));
+          await removeLinuxBundle(id, info.bundle, info.annotations);
           process.stdout.write(`${id}\n`);
         } catch (e) {
           failed = true;

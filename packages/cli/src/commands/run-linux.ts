@@ -1,5 +1,6 @@
 /**
- * The Linux-container path of `magikrun run`: the image's snapshot as the rootfs (see linux-bundle),
+ * The Linux-container path of `magikrun run`: the image's snapshot as the rootfs (core's
+ * `build({ kind: 'oci', rootfs: 'snapshot' })`, see linux-bundle),
  * then create → start on a runtime whose containers outlive this process (youki), and either
  *
  * - attached (the default): stdout/stderr straight to ours, SIGINT/SIGTERM/SIGHUP forwarded (a second
@@ -67,14 +68,14 @@ export async function runLinux(run: LinuxRun): Promise<number> {
     keep = !run.remove;
     return reportExit(id, status);
   } finally {
-    if (!keep) await discard(runtime, id, bundle, ctx);
+    if (!keep) await discard(runtime, id, bundle);
   }
 }
 
 /** Delete the container (forced: it may still run after a failure) and remove its bundle and snapshot. */
-async function discard(runtime: OciRuntime, id: string, bundle: OciBundle, ctx: CliContext): Promise<void> {
+async function discard(runtime: OciRuntime, id: string, bundle: OciBundle): Promise<void> {
   await runtime.delete(id, { force: true }).catch((e: unknown) => {
     if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
   });
-  await removeLinuxBundle(id, bundle.path, bundle.annotations, () => ctx.store);
+  await removeLinuxBundle(id, bundle.path, bundle.annotations);
 }

@@ -17,6 +17,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { ensureStoreDir, prepareStoreRoot } from '../storage/root.js';
 import { buildMicroVmBundle, type MicroVmBuildOptions } from './microvm-bundle.js';
 import { buildOciBundle, type OciBuildOptions } from './oci-bundle.js';
+import { buildSnapshotOciBundle } from './snapshot-oci-bundle.js';
 import { buildWasmBundle, type WasmBuildOptions } from './wasm-bundle.js';
 
 /** Options of {@link BundleBuilder}. */
@@ -37,6 +38,20 @@ export interface WasmKindOptions extends WasmBuildOptions {
 /** Options of {@link BundleBuilder.build} for an OCI bundle (`rootfs/` + `config.json`). */
 export interface OciKindOptions extends OciBuildOptions {
   kind: 'oci';
+  /**
+   * How the root filesystem is made:
+   * - `copy`: `rootfs/` is a plain copy of the image's layers; any OCI runtime runs the bundle
+   *   (`runc run`), as `magikrun bundle` writes it (see `writeOciBundle`);
+   * - `snapshot`: `rootfs/` stays empty and the bundle's `rootfsMounts` assemble it from the container's
+   *   writable snapshot `<id>` in `<root>/snapshots/` (layers unpacked once per image and reused), which
+   *   a magikrun runtime backend (`YoukiRuntime`) mounts at create and unmounts at delete —
+   *   containerd's snapshotter → shim contract (see `buildSnapshotOciBundle`). `removeBundle` removes
+   *   the snapshot with the bundle.
+   * @default 'copy'
+   */
+  rootfs?: 'copy' | 'snapshot';
+  /** `snapshot` only: aborts waiting for snapshot locks and unpacking between layers (`ABORTED`). */
+  signal?: AbortSignal;
 }
 /** Options of {@link BundleBuilder.build} for a microVM bundle. */
 export interface MicroVmKindOptions extends MicroVmBuildOptions {
@@ -44,7 +59,7 @@ export interface MicroVmKindOptions extends MicroVmBuildOptions {
 }
 
 /** Options of {@link BundleBuilder.build}: the kind (default `wasm`) and that kind's options. */
-export type BuildOptions = WasmKindOptions | OciKindOptions | MicroVmKindOptions | (WasmBuildOptions & OciBuildOptions & MicroVmBuildOptions & { kind?: BundleKind });
+export type BuildOptions = WasmKindOptions | OciKindOptions | MicroVmKindOptions | (WasmBuildOptions & OciBuildOptions & MicroVmBuildOptions & { kind?: BundleKind; rootfs?: 'copy' | 'snapshot'; signal?: AbortSignal });
 
 /** Builds bundles; set the image and the store, then call {@link build}. */
 export class BundleBuilder {
@@ -72,11 +87,13 @@ export class BundleBuilder {
    * Build the bundle under `<root>/bundles/<id>/` (0700, written atomically).
    *
    * - `wasm` (the default): `module.wasm` + `wasi.json` (see `buildWasmBundle`);
-   * - `oci`: `rootfs/` + `config.json` for any OCI runtime (see `writeOciBundle`);
+   * - `oci`: `rootfs/` + `config.json` — with `rootfs: 'copy'` (the default) for any OCI runtime (see
+   *   `writeOciBundle`), with `rootfs: 'snapshot'` backed by a snapshot whose mounts are returned as
+   *   `OciBundle.rootfsMounts` (see `buildSnapshotOciBundle`);
    * - `microvm`: `rootfs/` + `microvm.json` (see `buildMicroVmBundle`).
    *
-   * @throws MagikrunError `INVALID_ARGUMENT` when image or store is missing or the kind is unknown,
-   *   and everything the kind's builder throws.
+   * @throws MagikrunError `INVALID_ARGUMENT` when image or store is missing or the kind or `rootfs` is
+   *   unknown, and everything the kind's builder throws.
    */
   build(options?: WasmKindOptions): Promise<WasmBundle>;
   build(options: OciKindOptions): Promise<OciBundle>;
@@ -87,6 +104,10 @@ export class BundleBuilder {
     const store = this.#store;
     if (!image || !store) throw err(ErrorCode.InvalidArgument, 'BundleBuilder needs .image(image) and .storage(store) before build()', {});
     const kind = options.kind ?? 'wasm';
+    const rootfsMode = (options as { rootfs?: unknown }).rootfs;
+    if (kind === 'oci' && rootfsMode !== undefined && rootfsMode !== 'copy' && rootfsMode !== 'snapshot') {
+      throw err(ErrorCode.InvalidArgument, `unknown rootfs ${JSON.stringify(rootfsMode)}; use 'copy' or 'snapshot'`, { rootfs: String(rootfsMode) });
+    }
     if (kind !== 'wasm' && kind !== 'oci' && kind !== 'microvm') {
       throw err(ErrorCode.InvalidArgument, `unknown bundle kind ${JSON.stringify(kind)}; use wasm, oci or microvm`, { kind });
     }
@@ -98,8 +119,13 @@ export class BundleBuilder {
     const limits = resolveLimits(this.options.limits);
     const { kind: _kind, ...rest } = options;
     switch (kind) {
-      case 'oci':
-        return buildOciBundle({ image, store, bundlesDir, limits, onWarning: this.options.onWarning }, rest as OciBuildOptions);
+      case 'oci': {
+        const { rootfs: mode = 'copy', signal, ...oci } = rest as Omit<OciKindOptions, 'kind'>;
+        if (mode === 'snapshot') {
+          return buildSnapshotOciBundle({ image, store, root, limits: this.options.limits, onWarning: this.options.onWarning, signal }, oci);
+        }
+        return buildOciBundle({ image, store, bundlesDir, limits, onWarning: this.options.onWarning }, oci);
+      }
       case 'microvm':
         return buildMicroVmBundle({ image, store, bundlesDir, limits, onWarning: this.options.onWarning }, rest as MicroVmBuildOptions);
       default:

@@ -6,6 +6,9 @@ export { wasmBinaryKind, requireWasmModule, WASM_MAGIC, WASM_MODULE_VERSION, WAS
 export { locateEntrypoint, DEFAULT_PATH } from './locate-entrypoint.js';
 export * from './rootfs/index.js';
 export { removeBundle } from './remove-bundle.js';
+export { buildSnapshotOciBundle, SNAPSHOT_ANNOTATION, type SnapshotOciBuildContext } from './snapshot-oci-bundle.js';
+export { checkExecutable } from './check-executable.js';
+export { mountArgs, withRootfsMounted } from './rootfs-mount.js';
 export { writeOciBundle, buildOciBundle, OCI_CONFIG_FILE, ROOTFS_DIR, type OciBuildOptions, type OciBuildContext } from './oci-bundle.js';
 export { buildMicroVmBundle, MICROVM_CONFIG_FILE, DEFAULT_VCPUS, DEFAULT_VM_MEMORY_MIB, MIN_VM_MEMORY_MIB, type MicroVmBuildOptions } from './microvm-bundle.js';
 export { imageStopSignal } from './stop-signal.js';

@@ -47,8 +47,12 @@ export interface OciBuildContext {
   arch?: string;
 }
 
-/** Refuse images that cannot become a Linux container. */
-function checkImage(image: PulledImage): void {
+/**
+ * Refuse images that cannot become a Linux container.
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` (a wasm image), `UNSUPPORTED` (a non-Linux image).
+ */
+export function checkImage(image: PulledImage): void {
   if (imageBundleKind(image) === 'wasm') {
     throw err(ErrorCode.InvalidArgument, `${image.reference} is a WebAssembly image; build a wasm bundle for it, not a Linux one`, { reference: image.reference });
   }
@@ -57,7 +61,8 @@ function checkImage(image: PulledImage): void {
   }
 }
 
-async function writeConfig(file: string, doc: unknown): Promise<void> {
+/** Write config.json (mode 0600, `wx`: never over an existing file) and fsync it. */
+export async function writeConfig(file: string, doc: unknown): Promise<void> {
   const fh = await open(file, 'wx', 0o600);
   try {
     await fh.writeFile(JSON.stringify(doc, null, 2) + '\n');

@@ -1,22 +1,57 @@
 /**
  * Removing a bundle that `BundleBuilder` wrote, once its container is deleted (OCI `delete` leaves the
- * bundle, as runc does; the bundle's creator removes it).
+ * bundle, as runc does; the bundle's creator removes it). A snapshot-backed bundle's active snapshot goes
+ * with it, as containerd removes a container's snapshot after the shim has unmounted it.
  *
  * @module bundle-builder/remove-bundle
  */
-import { lstat, rm } from 'node:fs/promises';
+import { lstat, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Bundle } from '../bundle/types.js';
 import { err, ErrorCode } from '../errors.js';
+import { Snapshotter } from '../snapshots/snapshotter.js';
+import { BlobStore } from '../storage/blob-store.js';
+import { SNAPSHOT_ANNOTATION } from './snapshot-oci-bundle.js';
+
+/** Largest config.json read to find the snapshot annotation, in bytes (the runtimes' 16 MiB cap). */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/** Whether `dir/config.json` (when it exists) carries {@link SNAPSHOT_ANNOTATION} = `id`. */
+async function configNamesSnapshot(dir: string, id: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path.join(dir, 'config.json'), 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > MAX_CONFIG_BYTES) return false;
+    const doc = JSON.parse(await fh.readFile('utf8')) as { annotations?: Record<string, unknown> };
+    return doc.annotations?.[SNAPSHOT_ANNOTATION] === id;
+  } catch {
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
 
 /**
  * Delete `bundle.path` and everything in it. Only a directory directly inside a `bundles` directory
  * (`<root>/bundles/<id>`, where `BundleBuilder` writes) is removed, and never through a symlink.
- * A bundle that is already gone is not an error.
  *
- * @throws MagikrunError `INVALID_ARGUMENT` for a path that is not a BundleBuilder bundle directory.
+ * A snapshot-backed bundle (`build({ kind: 'oci', rootfs: 'snapshot' })`: `bundle.rootfsMounts`, or the
+ * annotation {@link SNAPSHOT_ANNOTATION} = `<id>` in `bundle.annotations` or in its config.json) also
+ * loses its active snapshot `<id>` in `<root>/snapshots/`, first — so a refusal leaves both in place.
+ * Idempotent: a bundle or snapshot that is already gone is not an error.
+ *
+ * @param bundle `path`, and optionally `annotations` / `rootfsMounts` as the build returned them (or as
+ *   a runtime's state reports them, when the bundle directory may already be gone).
+ * @throws MagikrunError `INVALID_ARGUMENT` for a path that is not a BundleBuilder bundle directory;
+ *   `INVALID_STATE` while the snapshot is still mounted (delete the container first) or is being
+ *   prepared by another live process (see `Snapshotter.remove`).
  */
-export async function removeBundle(bundle: Pick<Bundle, 'path'>): Promise<void> {
+export async function removeBundle(bundle: Pick<Bundle, 'path'> & { annotations?: Readonly<Record<string, string>>; rootfsMounts?: readonly unknown[] }): Promise<void> {
   const dir = path.resolve(bundle.path);
   if (path.basename(path.dirname(dir)) !== 'bundles' || path.basename(dir).startsWith('.')) {
     throw err(ErrorCode.InvalidArgument, `refusing to remove ${dir}: it is not a bundle directory <root>/bundles/<id>`, { path: dir });
@@ -25,9 +60,16 @@ export async function removeBundle(bundle: Pick<Bundle, 'path'>): Promise<void> 
   try {
     st = await lstat(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  if (!st.isDirectory()) throw err(ErrorCode.InvalidArgument, `refusing to remove ${dir}: not a directory`, { path: dir });
-  await rm(dir, { recursive: true, force: true });
+  if (st && !st.isDirectory()) throw err(ErrorCode.InvalidArgument, `refusing to remove ${dir}: not a directory`, { path: dir });
+  const id = path.basename(dir);
+  const snapshotBacked = bundle.rootfsMounts !== undefined || bundle.annotations?.[SNAPSHOT_ANNOTATION] === id || (st !== undefined && (await configNamesSnapshot(dir, id)));
+  if (snapshotBacked) {
+    const root = path.dirname(path.dirname(dir));
+    // `copy` skips the overlay probe: removal does not depend on the mode.
+    const snapshots = await Snapshotter.open({ store: new BlobStore({ root }), root, mode: 'copy' });
+    await snapshots.remove(id);
+  }
+  if (st) await rm(dir, { recursive: true, force: true });
 }

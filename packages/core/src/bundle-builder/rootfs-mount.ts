@@ -1,14 +1,15 @@
 /**
- * A short-lived mount of a snapshot's mount specification (`RootfsMount[]`) with util-linux's `mount`
- * (Node has no mount(2)), spawned without a shell. `run` mounts a container's snapshot only while it
- * writes the container's config (the user is looked up in the image's own /etc/passwd, the working
- * directory is created); the runtime backend mounts the same specification itself at create.
+ * A short-lived mount of a snapshot's mount specification (`RootfsMount[]`, see `OciBundle.rootfsMounts`)
+ * with util-linux's `mount` (Node has no mount(2)), spawned without a shell. A snapshot-backed OCI build
+ * mounts the container's snapshot only while it writes config.json (the user is looked up in the image's
+ * own /etc/passwd, the working directory is created); the runtime backend mounts the same specification
+ * itself at create and unmounts it at delete (containerd's snapshotter → shim contract).
  *
- * @module rootfs-mount
+ * @module bundle-builder/rootfs-mount
  */
 import { execFile } from 'node:child_process';
-import { err, ErrorCode } from '@magikrun/core';
-import type { RootfsMount } from '@magikrun/core';
+import type { RootfsMount } from '../bundle/types.js';
+import { err, ErrorCode } from '../errors.js';
 
 /** How long one `mount`/`umount` may take, in ms. */
 const TOOL_TIMEOUT_MS = 30_000;
@@ -25,7 +26,10 @@ function tool(file: string, args: string[]): Promise<void> {
   });
 }
 
-/** The `mount` arguments for one specification at `target`. */
+/**
+ * The `mount` arguments for one specification at `target`: an overlay as `-t overlay SOURCE -o OPTIONS`,
+ * a bind as `-o rbind|bind[,ro|rw…] SOURCE` (`-i -n`: no helpers, no /etc/mtab).
+ */
 export function mountArgs(m: RootfsMount, target: string): string[] {
   if (m.type === 'overlay') return ['-i', '-n', '-t', 'overlay', m.source, '-o', m.options.join(','), target];
   // A bind: `rbind`/`bind` pick the kind; `ro`/`rw` are applied by a remount, which `mount -o bind,ro` does.
