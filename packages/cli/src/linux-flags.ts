@@ -1,5 +1,5 @@
 /**
- * The Linux-container flags of `run` (`--memory`, `--cpus`, `--pids-limit`, `--network`) into the
+ * The Linux-container flags of `run` and `bundle` (`--memory`, `--cpus`, `--pids-limit`, `--network`) into the
  * shapes the OCI config builder takes, checked before anything is pulled. Sizes are parsed by `bytes`
  * (`64mb` = 64 MiB), as `docker run --memory` takes them.
  *

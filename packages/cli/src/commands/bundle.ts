@@ -11,16 +11,17 @@ import { lstat, mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import parseBytes from 'bytes';
 import { checkDestination, err, ErrorCode, formatOciPlatform, hostLinuxPlatform, resolveLimits, writeOciBundle } from '@magikrun/core';
-import type { OciBuildOptions, ResourceOptions } from '@magikrun/core';
+import type { OciBuildOptions } from '@magikrun/core';
+import { networkFromFlag, resourcesFromFlags, type LinuxFlags } from '../linux-flags.js';
 import { parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, resolveImage } from '../image-source.js';
 import { SignalForwarder } from '../signals.js';
 import type { GlobalOptions } from '../program.js';
 
-interface BundleFlags extends RegistryFlags {
+/** The flags; `--memory`, `--cpus`, `--pids-limit` and `--network` are `run`'s (see linux-flags). */
+interface BundleFlags extends RegistryFlags, LinuxFlags {
   platform?: string;
   env: string[];
   volume: string[];
@@ -29,10 +30,6 @@ interface BundleFlags extends RegistryFlags {
   workdir?: string;
   user?: string;
   hostname?: string;
-  network?: string;
-  memory?: string;
-  cpus?: string;
-  pidsLimit?: string;
   pull: 'missing' | 'always' | 'never';
   quiet?: boolean;
 }
@@ -67,24 +64,6 @@ export function registerBundle(program: Command, setExitCode: (code: number) => 
   });
 }
 
-function resourcesFromFlags(opts: BundleFlags): ResourceOptions | undefined {
-  const r: ResourceOptions = {};
-  if (opts.memory !== undefined) {
-    const n = parseBytes.parse(opts.memory);
-    if (n === null || !Number.isSafeInteger(n) || n <= 0) throw err(ErrorCode.InvalidArgument, `--memory ${JSON.stringify(opts.memory)}: expected a size such as 256mb or 1gb`, { memory: opts.memory });
-    r.memoryBytes = n;
-  }
-  if (opts.cpus !== undefined) {
-    if (!/^\d+(\.\d+)?$/.test(opts.cpus)) throw err(ErrorCode.InvalidArgument, `--cpus ${JSON.stringify(opts.cpus)}: expected a number such as 0.5 or 2`, { cpus: opts.cpus });
-    r.cpus = Number(opts.cpus);
-  }
-  if (opts.pidsLimit !== undefined) {
-    if (!/^\d+$/.test(opts.pidsLimit)) throw err(ErrorCode.InvalidArgument, `--pids-limit ${JSON.stringify(opts.pidsLimit)}: expected a whole number`, { pids: opts.pidsLimit });
-    r.pids = Number(opts.pidsLimit);
-  }
-  return Object.keys(r).length > 0 ? r : undefined;
-}
-
 function annotationsFromFlags(values: readonly string[]): Record<string, string> | undefined {
   if (values.length === 0) return undefined;
   const out: Record<string, string> = {};
@@ -108,7 +87,7 @@ async function bundle(reference: string, dir: string, args: string[], opts: Bund
       workdir: opts.workdir,
       user: opts.user,
       hostname: opts.hostname,
-      network: opts.network,
+      network: networkFromFlag(opts.network),
       resources: resourcesFromFlags(opts),
       annotations: annotationsFromFlags(opts.annotation),
     };
