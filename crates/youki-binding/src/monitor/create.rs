@@ -34,8 +34,30 @@ fn absolute(p: &str, what: &str) -> BResult<PathBuf> {
     Ok(path)
 }
 
+/// The code of libcontainer's default-executor validation failures, which reach us only as text
+/// (`ExecutorValidationError::ArgValidationError`, sent by the init as `ExecFailed(String)`): argv[0]
+/// missing (`executable 'x' not found in $PATH`, also for an absolute path) is `NOT_FOUND`; present
+/// without an execute bit (`… does not have correct permissions`) is `INVALID_ARGUMENT` — as runc's
+/// "executable file not found" / "permission denied", which docker reports as exit 127 / 126.
+fn entrypoint_code(text: &str) -> Option<Code> {
+    if !text.contains("executable '") {
+        return None;
+    }
+    if text.contains("' not found in $PATH") {
+        Some(Code::NotFound)
+    } else if text.contains("' does not have correct permissions") {
+        Some(Code::InvalidArgument)
+    } else {
+        None
+    }
+}
+
 /// libcontainer's error as a code: bad bundles are the caller's to fix.
 fn from_libcontainer(e: &LibcontainerError) -> BindingError {
+    let text = chain(e);
+    if let Some(code) = entrypoint_code(&text) {
+        return BindingError::new(code, format!("libcontainer could not create the container: {text}; the process args[0] must name an executable file in the container (a path, or a name on its PATH)"));
+    }
     let code = match e {
         LibcontainerError::Exist => Code::AlreadyExists,
         LibcontainerError::InvalidID(_)
@@ -46,7 +68,7 @@ fn from_libcontainer(e: &LibcontainerError) -> BindingError {
         | LibcontainerError::NoUserNamespace => Code::InvalidArgument,
         _ => Code::Internal,
     };
-    BindingError::new(code, format!("libcontainer could not create the container: {}", chain(e)))
+    BindingError::new(code, format!("libcontainer could not create the container: {text}"))
 }
 
 /// Write `monitor.json` and the log files into a fresh temporary directory, then rename it to
