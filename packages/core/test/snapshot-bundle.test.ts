@@ -123,6 +123,16 @@ describe.runIf(privileged)('BundleBuilder kind oci, rootfs snapshot', () => {
     await expect(lstat(b.path)).rejects.toThrow();
   });
 
+  it('removeBundle of a plain copy bundle leaves a snapshot of the same key alone', async () => {
+    const snapshots = await Snapshotter.open({ store });
+    await snapshots.prepare('same', { layers: image.manifest.layers, diffIds: image.config.diffIds });
+    const b = await builder().build({ kind: 'oci', id: 'same' });
+    expect(b.annotations?.[SNAPSHOT_ANNOTATION]).toBeUndefined();
+    await removeBundle(b);
+    await expect(lstat(b.path)).rejects.toThrow();
+    expect((await snapshots.list()).active.map((a) => a.key)).toEqual(['same']);
+  });
+
   it('a second container of the image is its own snapshot; an id in use is ALREADY_EXISTS', async () => {
     const a = await builder().build({ kind: 'oci', rootfs: 'snapshot', id: 'one' });
     const c = await builder().build({ kind: 'oci', rootfs: 'snapshot', id: 'two' });

@@ -40,18 +40,18 @@ async function configNamesSnapshot(dir: string, id: string): Promise<boolean> {
  * Delete `bundle.path` and everything in it. Only a directory directly inside a `bundles` directory
  * (`<root>/bundles/<id>`, where `BundleBuilder` writes) is removed, and never through a symlink.
  *
- * A snapshot-backed bundle (`build({ kind: 'oci', rootfs: 'snapshot' })`: `bundle.rootfsMounts`, or the
- * annotation {@link SNAPSHOT_ANNOTATION} = `<id>` in `bundle.annotations` or in its config.json) also
- * loses its active snapshot `<id>` in `<root>/snapshots/`, first — so a refusal leaves both in place.
+ * A snapshot-backed bundle (`build({ kind: 'oci', rootfs: 'snapshot' })`, known by the annotation
+ * {@link SNAPSHOT_ANNOTATION} = `<id>` in `bundle.annotations` or in its config.json) also loses its
+ * active snapshot `<id>` in `<root>/snapshots/`, first — so a refusal leaves both in place.
  * Idempotent: a bundle or snapshot that is already gone is not an error.
  *
- * @param bundle `path`, and optionally `annotations` / `rootfsMounts` as the build returned them (or as
- *   a runtime's state reports them, when the bundle directory may already be gone).
+ * @param bundle `path`, and optionally `annotations` as the build returned them (or as a runtime's
+ *   state reports them, for when the bundle directory is already gone but its snapshot is not).
  * @throws MagikrunError `INVALID_ARGUMENT` for a path that is not a BundleBuilder bundle directory;
  *   `INVALID_STATE` while the snapshot is still mounted (delete the container first) or is being
  *   prepared by another live process (see `Snapshotter.remove`).
  */
-export async function removeBundle(bundle: Pick<Bundle, 'path'> & { annotations?: Readonly<Record<string, string>>; rootfsMounts?: readonly unknown[] }): Promise<void> {
+export async function removeBundle(bundle: Pick<Bundle, 'path'> & { annotations?: Readonly<Record<string, string>> }): Promise<void> {
   const dir = path.resolve(bundle.path);
   if (path.basename(path.dirname(dir)) !== 'bundles' || path.basename(dir).startsWith('.')) {
     throw err(ErrorCode.InvalidArgument, `refusing to remove ${dir}: it is not a bundle directory <root>/bundles/<id>`, { path: dir });
@@ -64,7 +64,7 @@ export async function removeBundle(bundle: Pick<Bundle, 'path'> & { annotations?
   }
   if (st && !st.isDirectory()) throw err(ErrorCode.InvalidArgument, `refusing to remove ${dir}: not a directory`, { path: dir });
   const id = path.basename(dir);
-  const snapshotBacked = bundle.rootfsMounts !== undefined || bundle.annotations?.[SNAPSHOT_ANNOTATION] === id || (st !== undefined && (await configNamesSnapshot(dir, id)));
+  const snapshotBacked = bundle.annotations?.[SNAPSHOT_ANNOTATION] === id || (st !== undefined && (await configNamesSnapshot(dir, id)));
   if (snapshotBacked) {
     const root = path.dirname(path.dirname(dir));
     // `copy` skips the overlay probe: removal does not depend on the mode.

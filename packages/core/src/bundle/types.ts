@@ -36,8 +36,9 @@ export interface OciBundle {
   /**
    * When present, `rootfs` is an empty directory and these mounts, applied in order at `rootfs`,
    * assemble it: the runtime backend mounts them when it creates the container and unmounts them
-   * when it deletes it (containerd's snapshotter → shim contract). Absent: `rootfs` is a plain
-   * directory that already holds the whole root filesystem (what `magikrun bundle` writes).
+   * when it deletes it (containerd's snapshotter → shim contract); `BundleBuilder.build({ kind: 'oci',
+   * rootfs: 'snapshot' })` returns them. Absent: `rootfs` is a plain directory that already holds the
+   * whole root filesystem (`rootfs: 'copy'`, what `magikrun bundle` writes).
    */
   rootfsMounts?: RootfsMount[];
   /** Signal for `stop`, from the image config's StopSignal. @default 'SIGTERM' */
