@@ -169,6 +169,13 @@ const entrySequences: Case[] = [
     expect(await readlink(at(r, 'o'))).toBe(C());
   }],
   ['a symlink loop', () => [[{ name: 'a', type: 'symlink', linkname: 'b' }, { name: 'b', type: 'symlink', linkname: 'a' }, { name: 'a/file', content: 'x' }]], 'INVALID_ARGUMENT'],
+  // 39 symlinks, each a 1600-component detour (800 "d/" then 800 "../"): every entry below the first
+  // would cost ~60 000 path steps (seconds each, from a 3 KB layer) — refused instead.
+  ['a symlink chain that expands to more than MAX_RESOLVE_STEPS path components', () => [[
+    { name: 'end/', type: 'directory' },
+    ...Array.from({ length: 39 }, (_, i): E => ({ name: `s${i}`, type: 'symlink', linkname: `/${'d/'.repeat(800)}${'../'.repeat(800)}${i === 38 ? 'end' : `s${i + 1}`}` })),
+    { name: 's0/x/f', content: 'x' },
+  ]], 'LIMIT_EXCEEDED'],
   ['a FIFO replaced by a file (never opened)', () => [[{ name: 'f', type: 'fifo' }, { name: 'f', content: 'file' }]], async (r) => {
     expect(await text(at(r, 'f'))).toBe('file');
   }],

@@ -49,7 +49,7 @@ import { entryComponents, WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX
 import { closeFd, fchmodFd, fchownFd, futimesFd, openFd, writeAll } from './fd-ops.js';
 import { entryError } from './fs-errors.js';
 import type { LayerLimits } from './limits.js';
-import { isInside, resolveInRoot } from './resolve-in-root.js';
+import { isInside, resolveInRoot, type ResolveBudget } from './resolve-in-root.js';
 import { makeSpecialFile } from './special-files.js';
 import type { TarEntry, TarReader } from './tar-reader.js';
 import { checkXattrs, setXattr } from './xattrs.js';
@@ -73,7 +73,7 @@ export interface ApplyStats {
 export interface ApplyOptions {
   /** The layer digest, for messages. */
   layer: string;
-  limits: Pick<LayerLimits, 'maxLayerSize' | 'maxPathLength' | 'maxPathDepth' | 'maxXattrValueSize' | 'maxXattrsPerEntry'>;
+  limits: Pick<LayerLimits, 'maxLayerSize' | 'maxPathLength' | 'maxPathDepth' | 'maxXattrValueSize' | 'maxXattrsPerEntry' | 'maxResolveSteps'>;
   /** Create device nodes and apply ownership. @default process.geteuid() === 0 */
   privileged?: boolean;
   onWarning?: WarningSink;
@@ -139,6 +139,8 @@ class LayerApplier {
   private sliceStart = performance.now();
   /** The root as a parent (its setgid bit read once, at the first entry). */
   private rootDir!: ParentDir;
+  /** Path components this layer's resolutions may still walk (maxResolveSteps). */
+  private readonly resolveBudget: ResolveBudget;
 
   async init(): Promise<void> {
     this.rootDir = { host: this.root, setgid: ((await lstat(this.root)).mode & S_ISGID) !== 0 };
@@ -149,6 +151,7 @@ class LayerApplier {
     private readonly options: ApplyOptions,
   ) {
     this.privileged = options.privileged ?? this.euid === 0;
+    this.resolveBudget = { steps: options.limits.maxResolveSteps, limit: options.limits.maxResolveSteps };
   }
 
   /** True when an inode just created in `parent` must be chowned to `entry`'s owner (false when unprivileged: warned once). */
@@ -224,7 +227,13 @@ class LayerApplier {
     const key = parts.join('/');
     const cached = this.dirCache.get(key);
     if (cached !== undefined) return cached;
-    const host = await resolveInRoot(this.root, key, true);
+    // Start from the longest cached parent: its host path is resolved and holds no symlink.
+    let from: ParentDir | undefined;
+    let k = parts.length - 1;
+    for (; k > 0 && from === undefined; k--) from = this.dirCache.get(parts.slice(0, k).join('/'));
+    const host = from
+      ? await resolveInRoot(this.root, parts.slice(k + 1).join('/'), true, { from: from.host, budget: this.resolveBudget })
+      : await resolveInRoot(this.root, key, true, { budget: this.resolveBudget });
     if (!isInside(this.root, host)) {
       // resolveInRoot clamps at the root; this is a second, independent guard.
       throw err(ErrorCode.PathEscape, `layer ${this.layer}: entry ${JSON.stringify(entry)} resolves outside the image root`, { layer: this.layer, entry });
@@ -382,7 +391,7 @@ class LayerApplier {
     }
     // The target's parent is resolved inside the root (symlinks followed as the image sees them); its last
     // component is not followed: link(2) on a symlink links the symlink itself.
-    const srcParent = await resolveInRoot(this.root, srcParts.slice(0, -1).join('/'), true);
+    const srcParent = await resolveInRoot(this.root, srcParts.slice(0, -1).join('/'), true, { budget: this.resolveBudget });
     const src = path.join(srcParent, srcParts[srcParts.length - 1]!);
     if (!isInside(this.root, src) || src === this.root) {
       throw err(ErrorCode.PathEscape, `layer ${this.layer}: hard link ${JSON.stringify(entry.name)} points outside the image root`, { layer: this.layer, entry: entry.name });
@@ -542,7 +551,8 @@ class LayerApplier {
  *
  * @param root an existing directory (a fresh rootfs, a lower-layer tree, or a mounted overlay).
  * @throws MagikrunError `PATH_ESCAPE` (`..` in names or hard-link targets, a hard link out of the root),
- *   `LIMIT_EXCEEDED` (a file over `maxLayerSize`, name length/depth, xattr size/count, a full disk),
+ *   `LIMIT_EXCEEDED` (a file over `maxLayerSize`, name length/depth, xattr size/count, symlinks that expand
+ *   past MAX_RESOLVE_STEPS or `maxResolveSteps`, a full disk),
  *   `INVALID_ARGUMENT` (a path that must be a directory is not, a hard link to nothing or to a directory,
  *   a malformed whiteout, a malformed tar), `UNSUPPORTED` (sparse files, unknown entry types, non-UTF-8
  *   names), `ABORTED` (`signal`), `INTERNAL` (a host failure).

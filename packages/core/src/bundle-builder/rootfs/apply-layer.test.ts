@@ -368,6 +368,22 @@ describe('resolveInRoot and the in-root helpers', () => {
     expect(await resolveInRoot(root, 'missing/../a/b/y', true)).toBe(path.join(root, 'y'));
   });
 
+  it('the path steps a layer may spend resolving names are capped (maxResolveSteps): many entries each through a long symlink detour are LIMIT_EXCEEDED', async () => {
+    // s → a 400-component detour to "end"; each "tN" → "s" makes the next entry walk the detour again.
+    const entries: E[] = [
+      { name: 'end/', type: 'directory' },
+      { name: 's', type: 'symlink', linkname: `/${'d/'.repeat(200)}${'../'.repeat(200)}end` },
+    ];
+    for (let i = 0; i < 30; i++) entries.push({ name: `t${i}`, type: 'symlink', linkname: 's' }, { name: `t${i}/f`, content: 'x' });
+    const l = await storeLayer(store, await tarOf(entries), 'gzip');
+    expect(await codeOf(applyLayer({ store, layer: l.descriptor, diffId: l.diffId, root, limits: { maxResolveSteps: 5000 } }))).toBe('LIMIT_EXCEEDED');
+    await rm(root, { recursive: true });
+    await mkdir(root);
+    // The same layer is fine under the default.
+    expect((await applyLayer({ store, layer: l.descriptor, diffId: l.diffId, root })).entries).toBe(entries.length);
+    expect(await read('end/f')).toBe('x');
+  });
+
   it('readFileInRoot follows image symlinks inside the root only, caps the size and refuses non-files', async () => {
     await apply([
       { name: 'etc/passwd', type: 'symlink', linkname: '/../../../../../etc/real-passwd' },

@@ -21,6 +21,14 @@ import {
 } from '../../constants.js';
 import { err, ErrorCode } from '../../errors.js';
 
+/**
+ * Path components the applier may walk resolving one layer's names and hard-link targets: 1 000 000
+ * (about a second or two of lstat calls). A real layer needs about one step per new directory (resolved
+ * parents are cached; each layer of the debootstrap test image needs fewer than 200); a hostile one
+ * that makes every entry resolve through long symlink detours runs out.
+ */
+export const MAX_LAYER_RESOLVE_STEPS = 1_000_000;
+
 /** Every limit of an unpack. Sizes in bytes. */
 export interface LayerLimits {
   /** Largest uncompressed layer. @default MAX_LAYER_SIZE (512 MiB) */
@@ -47,6 +55,8 @@ export interface LayerLimits {
   compressionRatioFloor: number;
   /** Largest zstd window, log2 of bytes. @default ZSTD_WINDOW_LOG_MAX (27) */
   zstdWindowLogMax: number;
+  /** Path components walked resolving one layer's names (symlinks followed). @default MAX_LAYER_RESOLVE_STEPS (1 000 000) */
+  maxResolveSteps: number;
 }
 
 /** Defaults of {@link LayerLimits}. */
@@ -63,6 +73,7 @@ export const DEFAULT_LAYER_LIMITS: Readonly<LayerLimits> = Object.freeze({
   maxCompressionRatio: MAX_COMPRESSION_RATIO,
   compressionRatioFloor: COMPRESSION_RATIO_FLOOR,
   zstdWindowLogMax: ZSTD_WINDOW_LOG_MAX,
+  maxResolveSteps: MAX_LAYER_RESOLVE_STEPS,
 });
 
 /** What a caller passes: any subset, plus the opt-in to exceed the applier's own defaults. */
