@@ -159,6 +159,17 @@ const entrySequences: Case[] = [
     expect(await readlink(at(r, 'd'))).toBe(C());
     expect(await text(at(r, `${C()}/pwned`))).toBe('x');
   }],
+  ['directories of the layer, their parent then replaced by a symlink to the host: no directory time is set through it', () => [[
+    { name: 'd/', type: 'directory', mode: 0o755 },
+    { name: 'd/sub/', type: 'directory', mode: 0o777, mtime: new Date(86_400_000) },
+    { name: 'd/sub/x/', type: 'directory', mtime: new Date(86_400_000) },
+    { name: 'd', type: 'symlink', linkname: C() },
+    { name: 'e/', type: 'directory' },
+    { name: 'e', content: 'e is a file now' },
+  ]], async (r) => {
+    expect(await readlink(at(r, 'd'))).toBe(C());
+    expect(await text(at(r, 'e'))).toBe('e is a file now');
+  }],
   ['whiteout through a symlink', () => [[{ name: 'l', type: 'symlink', linkname: REL_CANARY() }, { name: 'l/.wh.secret' }, { name: 'l/.wh.hl-a' }]], async (r) => {
     expect(await readlink(at(r, 'l'))).toBe(REL_CANARY());
   }],

@@ -40,7 +40,7 @@
  *
  * @module bundle-builder/rootfs/apply-entries
  */
-import { chmodSync, chownSync, closeSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, rmdirSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -110,6 +110,8 @@ interface DirRecord {
   mode: number;
   atime: number;
   mtime: number;
+  /** When it was recorded (the applier's event counter). */
+  seq: number;
 }
 
 function errno(e: unknown): string | undefined {
@@ -129,6 +131,10 @@ class LayerApplier {
   private readonly opaqued = new Set<string>();
   /** Directories of this layer whose times (and, unprivileged, exact mode) are set at the end. */
   private readonly dirs = new Map<string, DirRecord>();
+  /** Directories removed during this layer (host path → event counter at removal): records below them are stale. */
+  private readonly removedDirs = new Map<string, number>();
+  /** Event counter ordering records and removals. */
+  private seq = 0;
   private readonly privileged: boolean;
   private ownershipWarned = false;
   /** Who creates the inodes: what they are owned by before any chown. */
@@ -199,7 +205,12 @@ class LayerApplier {
       throw e;
     }
     if (st.isDirectory()) {
-      await rm(host, { recursive: true, force: true });
+      // An empty directory with one rmdir(2); fs.rm's recursive walk costs about a millisecond even then.
+      try {
+        rmdirSync(host);
+      } catch {
+        await rm(host, { recursive: true, force: true });
+      }
       this.forgetDir(host);
     } else {
       await unlink(host);
@@ -208,11 +219,24 @@ class LayerApplier {
     return true;
   }
 
-  /** A directory at `host` is gone: drop cached resolutions and pending records at or below it. */
+  /**
+   * A directory at `host` is gone: drop cached resolutions; records at or below it become stale
+   * ({@link isStale}). Noted rather than searched for: scanning every record at every removal made a
+   * layer of many directories, each then replaced by a file, quadratic.
+   */
   private forgetDir(host: string): void {
     this.dirCache.clear();
-    const prefix = host + path.sep;
-    for (const k of this.dirs.keys()) if (k === host || k.startsWith(prefix)) this.dirs.delete(k);
+    this.removedDirs.set(host, ++this.seq);
+  }
+
+  /** True when the directory recorded at `host` (at `seq`) or one of its parents was removed since. */
+  private isStale(host: string, seq: number): boolean {
+    if (this.removedDirs.size === 0) return false;
+    for (let p = host; p.length > this.root.length; p = path.dirname(p)) {
+      const removed = this.removedDirs.get(p);
+      if (removed !== undefined && removed > seq) return true;
+    }
+    return false;
   }
 
   /** The host directory for the entry-relative components `parts` (created when missing). */
@@ -357,7 +381,7 @@ class LayerApplier {
     if (entry.xattrs || entry.ignoredRecords.length > 0) await this.xattrs(entry, host);
     if (!fresh || parent.setgid || this.needsChmod(mode)) chmodSync(host, mode);
     const mtime = boundTime(entry.mtime);
-    this.dirs.set(host, { mode: entry.mode, mtime, atime: Math.max(boundTime(entry.atime ?? 0), mtime) });
+    this.dirs.set(host, { mode: entry.mode, mtime, atime: Math.max(boundTime(entry.atime ?? 0), mtime), seq: ++this.seq });
     this.dirCache.set(key, { host, setgid: (entry.mode & S_ISGID) !== 0 });
     await this.breathe();
   }
@@ -529,12 +553,14 @@ class LayerApplier {
   }
 
   /**
-   * Directory times (and, unprivileged, exact modes) once the layer is complete. Every record names a
-   * directory this layer made or merged and that is still there: removing a directory drops its record
-   * and those below it ({@link forgetDir}), so neither call below can meet a symlink.
+   * Directory times (and, unprivileged, exact modes) once the layer is complete. Every record applied
+   * names a directory this layer made or merged and that is still there: a record whose directory or
+   * a parent of it was removed later is skipped ({@link isStale}), so neither call below can meet a
+   * symlink.
    */
   async finish(): Promise<void> {
     for (const [host, d] of this.dirs) {
+      if (this.isStale(host, d.seq)) continue;
       try {
         if (!this.privileged && (d.mode | 0o700) !== d.mode) chmodSync(host, d.mode);
         lutimesSync(host, d.atime, d.mtime);
