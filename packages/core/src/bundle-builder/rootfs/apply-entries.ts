@@ -40,7 +40,7 @@
  *
  * @module bundle-builder/rootfs/apply-entries
  */
-import { chmodSync, chownSync, closeSync, rmdirSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lstatSync, rmdirSync, constants as fsc, fchmodSync, fchownSync, futimesSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -251,13 +251,10 @@ class LayerApplier {
     const key = parts.join('/');
     const cached = this.dirCache.get(key);
     if (cached !== undefined) return cached;
-    // Start from the longest cached parent: its host path is resolved and holds no symlink.
-    let from: ParentDir | undefined;
-    let k = parts.length - 1;
-    for (; k > 0 && from === undefined; k--) from = this.dirCache.get(parts.slice(0, k).join('/'));
-    const host = from
-      ? await resolveInRoot(this.root, parts.slice(k + 1).join('/'), true, { from: from.host, budget: this.resolveBudget })
-      : await resolveInRoot(this.root, key, true, { budget: this.resolveBudget });
+    // Parent first (cached on the way), then this component from it: each directory is resolved once.
+    const up = parts.length > 1 ? await this.parentDir(parts.slice(0, -1), entry, forWhiteout as true) : this.rootDir;
+    if (up === undefined) return undefined;
+    const host = await resolveInRoot(this.root, parts[parts.length - 1]!, true, { from: up.host, budget: this.resolveBudget });
     if (!isInside(this.root, host)) {
       // resolveInRoot clamps at the root; this is a second, independent guard.
       throw err(ErrorCode.PathEscape, `layer ${this.layer}: entry ${JSON.stringify(entry)} resolves outside the image root`, { layer: this.layer, entry });
@@ -274,6 +271,21 @@ class LayerApplier {
     const dir: ParentDir = { host, setgid: ((await lstat(host)).mode & S_ISGID) !== 0 };
     this.dirCache.set(key, dir);
     return dir;
+  }
+
+  /**
+   * The host path of the entry-relative directory `parts` (not created), resolved from the longest
+   * cached parent — its host path is resolved and holds no symlink — within the layer's budget.
+   */
+  private async resolveDir(parts: string[]): Promise<string> {
+    const cached = this.dirCache.get(parts.join('/'));
+    if (cached !== undefined) return cached.host;
+    let from: ParentDir | undefined;
+    let k = parts.length - 1;
+    for (; k > 0 && from === undefined; k--) from = this.dirCache.get(parts.slice(0, k).join('/'));
+    return from
+      ? resolveInRoot(this.root, parts.slice(k + 1).join('/'), true, { from: from.host, budget: this.resolveBudget })
+      : resolveInRoot(this.root, parts.join('/'), true, { budget: this.resolveBudget });
   }
 
   private async xattrs(entry: TarEntry, host: string): Promise<void> {
@@ -415,7 +427,8 @@ class LayerApplier {
     }
     // The target's parent is resolved inside the root (symlinks followed as the image sees them); its last
     // component is not followed: link(2) on a symlink links the symlink itself.
-    const srcParent = await resolveInRoot(this.root, srcParts.slice(0, -1).join('/'), true, { budget: this.resolveBudget });
+    const srcDirParts = srcParts.slice(0, -1);
+    const srcParent = await this.resolveDir(srcDirParts);
     const src = path.join(srcParent, srcParts[srcParts.length - 1]!);
     if (!isInside(this.root, src) || src === this.root) {
       throw err(ErrorCode.PathEscape, `layer ${this.layer}: hard link ${JSON.stringify(entry.name)} points outside the image root`, { layer: this.layer, entry: entry.name });
@@ -441,6 +454,9 @@ class LayerApplier {
       await this.removeAt(host);
       if (!(await attempt())) throw bad('a path that reappeared');
     }
+    // link(2) found the target in srcParent, so it is an existing directory: cache it for the next link there.
+    const srcKey = srcDirParts.join('/');
+    if (srcDirParts.length > 0 && !this.dirCache.has(srcKey)) this.dirCache.set(srcKey, { host: srcParent, setgid: (lstatSync(srcParent).mode & S_ISGID) !== 0 });
   }
 
   private async special(entry: TarEntry, parent: ParentDir, host: string): Promise<void> {

@@ -384,6 +384,17 @@ describe('resolveInRoot and the in-root helpers', () => {
     expect(await read('end/f')).toBe('x');
   });
 
+  it('real layers stay far below maxResolveSteps: parents and hard-link target directories are resolved once', async () => {
+    const deep = 'a/b/c/d/e/f/g/h';
+    const lower = await storeLayer(store, await tarOf([{ name: `${deep}/target`, content: 't' }]), 'gzip');
+    await applyLayer({ store, layer: lower.descriptor, diffId: lower.diffId, root });
+    const entries: E[] = [];
+    for (let i = 0; i < 500; i++) entries.push({ name: `links/l${i}`, type: 'link', linkname: `${deep}/target` }, { name: `x/y/z/${i}/f`, content: 'f' });
+    const upper = await storeLayer(store, await tarOf(entries), 'gzip');
+    expect((await applyLayer({ store, layer: upper.descriptor, diffId: upper.diffId, root, limits: { maxResolveSteps: 2000 } })).entries).toBe(1000);
+    expect((await lstat(path.join(root, deep, 'target'))).nlink).toBe(501);
+  });
+
   it('readFileInRoot follows image symlinks inside the root only, caps the size and refuses non-files', async () => {
     await apply([
       { name: 'etc/passwd', type: 'symlink', linkname: '/../../../../../etc/real-passwd' },
