@@ -112,6 +112,11 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
     throw e;
   }
   if (!report.ok) {
+    // The monitor has undone what it made and is exiting: wait for it (SIGKILL after the delete
+    // timeout), so that a failed create has left no process behind when it rejects.
+    const timer = setTimeout(() => child.kill('SIGKILL'), ctx.deleteTimeoutMs);
+    await exited(child);
+    clearTimeout(timer);
     throw fromBindingError(new Error(`[${report.code}] ${report.message}`), `create "${id}"`, { id, bundle: oci.path });
   }
   // The container does not keep this process alive (pipes to it still do, while open).
