@@ -3,11 +3,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { canRun, Capability, Platform } from '@magikrun/core';
 import { describe, expect, inject, it } from 'vitest';
 import { runImage } from './readme-example.js';
 import { tempDir } from './support.js';
 
 const images = inject('images');
+const linux = canRun(await Platform.detect(), [Capability.Namespaces, Capability.Cgroups, Capability.Seccomp]);
 const repo = join(import.meta.dirname, '..', '..', '..');
 
 describe('README example', () => {
@@ -30,6 +32,24 @@ describe('README example', () => {
       expect(status).toEqual({ code: 0, reason: 'exited' });
       expect(out).toContain('argv[1]=from-the-readme');
       expect(errText).toContain('this line goes to stderr');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it.runIf(linux)('runs the busybox Linux image through the same code (youki), returning its exit status', async () => {
+    const { dir, cleanup } = await tempDir('magikrun-readme-linux-');
+    try {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let errText = '';
+      stdout.on('data', (c: Buffer) => (out += c.toString()));
+      stderr.on('data', (c: Buffer) => (errText += c.toString()));
+      const status = await runImage(images.refs.busybox, ['sh', '-c', 'echo "out $IMAGE_VAR in $PWD"; echo err >&2; exit 4'], { stdout, stderr, root: dir });
+      expect(status).toEqual({ code: 4, reason: 'exited' });
+      expect(out).toBe('out from-image in /home/app\n');
+      expect(errText).toBe('err\n');
     } finally {
       await cleanup();
     }

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { BlobStore, BundleBuilder, Platform, pullImage, removeBundle } from '@magikrun/core';
+import { BlobStore, BundleBuilder, imageBundleKind, Platform, pullImage, removeBundle } from '@magikrun/core';
 import type { ExitStatus } from '@magikrun/core';
 import { RuntimeRegistry } from '@magikrun/registry';
 
@@ -7,11 +7,12 @@ import { RuntimeRegistry } from '@magikrun/registry';
 export async function runImage(reference: string, args: string[], out: { stdout: Writable; stderr: Writable; root?: string }): Promise<ExitStatus> {
   const platform = await Platform.detect();
   const registry = await RuntimeRegistry.create(platform);
-  console.log('available runtimes:', registry.availableRuntimes()); // [ 'wasmtime' ]
+  console.log('available runtimes:', registry.availableRuntimes()); // [ 'wasmtime', 'youki' ] as root on Linux
 
   const store = new BlobStore({ root: out.root }); // ~/.magikrun unless root or MAGIKRUN_ROOT says otherwise
   const image = await pullImage(reference, store); // every blob sha256-verified before it is visible
-  const bundle = await new BundleBuilder({ root: out.root }).image(image).storage(store).build({ args });
+  const kind = imageBundleKind(image); // 'wasm' for WebAssembly images, 'oci' (rootfs + config.json) for Linux ones
+  const bundle = await new BundleBuilder({ root: out.root }).image(image).storage(store).build({ kind, args });
 
   const runtime = registry.requireForBundle(bundle.kind);
   const id = 'readme-example';
