@@ -12,6 +12,14 @@ const images = inject('images');
 const linux = canRun(await Platform.detect(), [Capability.Namespaces, Capability.Cgroups, Capability.Seccomp]);
 const repo = join(import.meta.dirname, '..', '..', '..');
 
+/** Two streams for the example's stdio and the text each received. */
+function capture(): { stdout: PassThrough; stderr: PassThrough; text: { stdout: string; stderr: string } } {
+  const io = { stdout: new PassThrough(), stderr: new PassThrough(), text: { stdout: '', stderr: '' } };
+  io.stdout.on('data', (c: Buffer) => (io.text.stdout += c.toString()));
+  io.stderr.on('data', (c: Buffer) => (io.text.stderr += c.toString()));
+  return io;
+}
+
 describe('README example', () => {
   it('is shown verbatim in README.md', async () => {
     const readme = await readFile(join(repo, 'README.md'), 'utf8');
@@ -22,16 +30,11 @@ describe('README example', () => {
   it('pulls, builds and runs the hello image, returning its exit status', async () => {
     const { dir, cleanup } = await tempDir('magikrun-readme-');
     try {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let errText = '';
-      stdout.on('data', (c: Buffer) => (out += c.toString()));
-      stderr.on('data', (c: Buffer) => (errText += c.toString()));
-      const status = await runImage(images.refs.hello, ['from-the-readme'], { stdout, stderr, root: dir });
+      const io = capture();
+      const status = await runImage(images.refs.hello, ['from-the-readme'], { ...io, root: dir });
       expect(status).toEqual({ code: 0, reason: 'exited' });
-      expect(out).toContain('argv[1]=from-the-readme');
-      expect(errText).toContain('this line goes to stderr');
+      expect(io.text.stdout).toContain('argv[1]=from-the-readme');
+      expect(io.text.stderr).toContain('this line goes to stderr');
     } finally {
       await cleanup();
     }
@@ -40,16 +43,11 @@ describe('README example', () => {
   it.runIf(linux)('runs the busybox Linux image through the same code (youki), returning its exit status', async () => {
     const { dir, cleanup } = await tempDir('magikrun-readme-linux-');
     try {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let errText = '';
-      stdout.on('data', (c: Buffer) => (out += c.toString()));
-      stderr.on('data', (c: Buffer) => (errText += c.toString()));
-      const status = await runImage(images.refs.busybox, ['sh', '-c', 'echo "out $IMAGE_VAR in $PWD"; echo err >&2; exit 4'], { stdout, stderr, root: dir });
+      const io = capture();
+      const status = await runImage(images.refs.busybox, ['sh', '-c', 'echo "out $IMAGE_VAR in $PWD"; echo err >&2; exit 4'], { ...io, root: dir });
       expect(status).toEqual({ code: 4, reason: 'exited' });
-      expect(out).toBe('out from-image in /home/app\n');
-      expect(errText).toBe('err\n');
+      expect(io.text.stdout).toBe('out from-image in /home/app\n');
+      expect(io.text.stderr).toBe('err\n');
     } finally {
       await cleanup();
     }
