@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { err, ErrorCode } from '@magikrun/core';
 import { pipeline } from 'node:stream/promises';
+import { isClosedPipe } from '../closed-pipe.js';
 import { containerLogs, findContainer, openHostRuntimes } from '../host-containers.js';
 import type { GlobalOptions } from '../program.js';
 
@@ -31,9 +32,13 @@ export function registerLogs(program: Command, setExitCode: (code: number) => vo
         const { stdout, stderr } = containerLogs(runtime, id, { follow: opts.follow === true, signal: abort.signal });
         // Streamed with backpressure, chunk by chunk; our own stdout/stderr stay open.
         await Promise.all([
-          stdout ? pipeline(stdout, process.stdout, { end: false }) : undefined,
-          stderr ? pipeline(stderr, process.stderr, { end: false }) : undefined,
+          stdout ? pipeline(stdout, process.stdout, { end: false, signal: abort.signal }) : undefined,
+          stderr ? pipeline(stderr, process.stderr, { end: false, signal: abort.signal }) : undefined,
         ]);
+      } catch (e) {
+        // The reader of our output has gone (`| head`): stop reading both logs and end quietly.
+        if (!isClosedPipe(e) && !(abort.signal.aborted && (e as { name?: string }).name === 'AbortError')) throw e;
+        abort.abort();
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -17,13 +17,14 @@
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { BundleBuilder, err, ErrorCode, imageBundleKind, isMagikrunError, removeBundle, validateContainerId } from '@magikrun/core';
+import { BundleBuilder, err, ErrorCode, imageBundleKind, isMagikrunError, removeBundle } from '@magikrun/core';
 import type { Bundle, BundleKind, CreateOptions, ExitStatus, OciBuildOptions, OciRuntime } from '@magikrun/core';
 import { SignalForwarder } from '../signals.js';
 import { limitsFromFlags } from '../limits.js';
 import { networkFromFlag, resourcesFromFlags } from '../linux-flags.js';
 import { reportExit } from '../report-exit.js';
 import { runLinux } from './run-linux.js';
+import { refuseTakenName, validateContainerName } from '../container-name.js';
 import { parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, openRegistry, resolveImage } from '../image-source.js';
@@ -139,9 +140,11 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
   const access = registryAccessFrom(opts);
   const env = parseEnv(opts.env);
   const volumes = opts.volume.map((v) => parseVolume(v));
-  const id = validateContainerId(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`);
+  const id = validateContainerName(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`);
   const ctx = await openContext(globals.root);
   const registry = await openRegistry(ctx);
+  // Before anything is pulled or written: a taken name must not touch the container holding it.
+  if (opts.name !== undefined) await refuseTakenName(registry, id);
   // --runtime restricts the platforms a pull accepts to those that runtime runs.
   const chosen = opts.runtime ? registry.require(opts.runtime) : undefined;
   const image = await resolveImage(ctx, registry, reference, {
@@ -201,6 +204,15 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
       kind,
     })
     .catch((e: unknown) => {
+      if (kind !== imageBundleKind(image) && isMagikrunError(e, ErrorCode.InvalidArgument) && /no WebAssembly module/.test(e.message) && chosen) {
+        // --runtime named a wasm runtime for a Linux image without a wasm entrypoint.
+        throw err(
+          ErrorCode.InvalidArgument,
+          `${image.reference} is a Linux image (${image.platform.os}/${image.platform.architecture}) with no WebAssembly module, and runtime ${chosen.name} runs only WebAssembly images; drop --runtime to run it as a Linux container`,
+          { reference: image.reference, platform: image.platform, runtime: chosen.name },
+          e,
+        );
+      }
       if (kind !== imageBundleKind(image) && isMagikrunError(e, ErrorCode.InvalidArgument) && /no WebAssembly module/.test(e.message)) {
         // Not a wasm image after all: say what is missing rather than what the wasm check found.
         const why = registry.unavailableRuntimes().map((u) => `${u.name}: ${u.reason}`);

@@ -1,0 +1,54 @@
+/**
+ * Checks on the container name `magikrun run --name` takes, made before anything is pulled or written.
+ *
+ * @module container-name
+ */
+import { err, ErrorCode, isMagikrunError, validateContainerId } from '@magikrun/core';
+import type { RuntimeRegistry } from '@magikrun/registry';
+
+/** Longest directory name (bytes) on Linux file systems: youki refuses longer container ids. */
+export const MAX_DIRECTORY_NAME = 255;
+
+/**
+ * Longest container name, in characters (ids are ASCII): 237. The name becomes directory names — the
+ * runtime's state directory and the bundle, which core stages first as `.tmp-NAME-<12 hex>` (18 more
+ * characters) — and a directory name holds at most 255 bytes.
+ */
+export const MAX_CONTAINER_NAME_LENGTH = MAX_DIRECTORY_NAME - '.tmp--'.length - 12;
+
+/**
+ * `name` if it is a valid container id (core's `validateContainerId`) of at most 237 characters.
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` naming the rule broken.
+ */
+export function validateContainerName(name: string): string {
+  const id = validateContainerId(name);
+  if (id.length > MAX_CONTAINER_NAME_LENGTH) {
+    throw err(ErrorCode.InvalidArgument, `container name is ${id.length} characters long; use at most ${MAX_CONTAINER_NAME_LENGTH} (it names directories, whose names hold at most ${MAX_DIRECTORY_NAME} bytes with the bundle's staging affixes)`, {
+      length: id.length,
+      max: MAX_CONTAINER_NAME_LENGTH,
+      directoryNameMax: MAX_DIRECTORY_NAME,
+    });
+  }
+  return id;
+}
+
+/**
+ * Refuse `id` when a runtime whose containers outlive magikrun (`scope: 'host'`, e.g. youki) already
+ * holds a container of that name (its `state(id)` answers), as `docker run --name` does.
+ *
+ * @throws MagikrunError `ALREADY_EXISTS` pointing at `magikrun rm`.
+ */
+export async function refuseTakenName(registry: RuntimeRegistry, id: string): Promise<void> {
+  for (const name of registry.availableRuntimes()) {
+    const runtime = registry.get(name);
+    if (!runtime || runtime.scope !== 'host') continue;
+    try {
+      await runtime.state(id);
+    } catch (e) {
+      if (isMagikrunError(e, ErrorCode.NotFound)) continue;
+      throw e;
+    }
+    throw err(ErrorCode.AlreadyExists, `container name "${id}" is already in use (magikrun rm ${id} to remove it)`, { id, runtime: runtime.name });
+  }
+}
