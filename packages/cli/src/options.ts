@@ -6,6 +6,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { err, ErrorCode } from '@magikrun/core';
 
+/** commander's accumulator for a repeatable option (`-e A -e B` → `['A', 'B']`). */
+export const collect = (v: string, acc: string[]): string[] => [...acc, v];
+
 /** `--env K=V` (or `--env K`, which takes K from magikrun's own environment, as docker does). */
 export function parseEnv(values: readonly string[], hostEnv: NodeJS.ProcessEnv = process.env): string[] {
   return values.map((v) => {

@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { checkDestination, err, ErrorCode, formatOciPlatform, hostLinuxPlatform, resolveLimits, writeOciBundle } from '@magikrun/core';
 import type { OciBuildOptions } from '@magikrun/core';
 import { networkFromFlag, resourcesFromFlags, type LinuxFlags } from '../linux-flags.js';
-import { parseEnv, parseVolume } from '../options.js';
+import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, resolveImage } from '../image-source.js';
 import { SignalForwarder } from '../signals.js';
@@ -33,8 +33,6 @@ interface BundleFlags extends RegistryFlags, LinuxFlags {
   pull: 'missing' | 'always' | 'never';
   quiet?: boolean;
 }
-
-const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 export function registerBundle(program: Command, setExitCode: (code: number) => void): void {
   const command = program

@@ -25,7 +25,7 @@ import { networkFromFlag, resourcesFromFlags } from '../linux-flags.js';
 import { reportExit } from '../report-exit.js';
 import { runLinux } from './run-linux.js';
 import { refuseTakenName, validateContainerName } from '../container-name.js';
-import { parseEnv, parseVolume } from '../options.js';
+import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, openRegistry, resolveImage } from '../image-source.js';
 import type { GlobalOptions } from '../program.js';
@@ -75,8 +75,6 @@ function refuseFlags(opts: RunOptions, flags: readonly [keyof RunOptions, string
   const given = flags.filter(([k]) => opts[k] !== undefined && opts[k] !== false).map(([, f]) => f);
   if (given.length > 0) throw err(ErrorCode.Unsupported, `${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} to ${what}`, { flags: given });
 }
-
-const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
 export function registerRun(program: Command, setExitCode: (code: number) => void): void {
   const command = program
