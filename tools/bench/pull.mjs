@@ -3,11 +3,10 @@
 // 127.0.0.1, then pulled into a fresh root each run by `magikrun pull` and by
 // `skopeo copy docker://… oci:…`, alternating, in the same run. Wall time and peak RSS of each process
 // come from /usr/bin/time (-f '%e %M'). Goals (reported only): faster than skopeo, RSS < 150 MB.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { rmSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { stats, table } from './stats.mjs';
+import { manifestOf, stats, table, timed } from './stats.mjs';
 
 export const name = 'pull';
 export const description = 'multi-layer Debian image (≥100 MB) from a local registry: magikrun pull vs skopeo copy, peak RSS';
@@ -15,20 +14,8 @@ export const defaultRuns = 3;
 
 const TAG = 'bench';
 
-/** Run a command under /usr/bin/time; returns wall ms (measured here) and peak RSS in KiB. */
-function timed(cmd, args) {
-  const t = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  return { ms, rssKiB: Number(lines[lines.length - 1]) };
-}
-
 function layoutSizes(layout) {
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
-  const desc = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === TAG);
-  const manifest = JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', desc.digest.slice(7)), 'utf8'));
+  const manifest = manifestOf(layout, TAG);
   return { layers: manifest.layers.length, compressed: manifest.layers.reduce((n, l) => n + l.size, 0) };
 }
 

@@ -1,4 +1,26 @@
-// Shared helpers of the benchmarks: medians and p90s of repeated measurements, markdown tables.
+// Shared helpers of the benchmarks: timing a command, reading a layout's manifest, medians and p90s of
+// repeated measurements, markdown tables.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+/** Run a command under /usr/bin/time; returns wall ms (measured here) and peak RSS in KiB. */
+export function timed(cmd, args) {
+  const t = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  return { ms, rssKiB: Number(lines[lines.length - 1]) };
+}
+
+/** The manifest tagged `tag` in the OCI layout `layout` (the benchmark images' layouts). */
+export function manifestOf(layout, tag) {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  const desc = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  return JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', desc.digest.slice(7)), 'utf8'));
+}
 
 /** @returns {{ name: string, median: number, p90: number, samples: number[] }} */
 export function stats(name, samples) {

@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { stats, table } from './stats.mjs';
+import { manifestOf, stats, table, timed } from './stats.mjs';
 
 export const name = 'unpack';
 export const description = 'multi-layer Debian image (≥100 MB): magikrun unpackRootfs vs umoci raw unpack vs GNU tar -x, and a second rootfs from cached snapshots';
@@ -21,22 +21,6 @@ export const defaultRuns = 5;
 
 const TAG = 'bench';
 const self = fileURLToPath(import.meta.url);
-
-/** Run a command under /usr/bin/time; wall ms measured here, peak RSS (KiB) from time. */
-function timed(cmd, args) {
-  const t = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  return { ms, rssKiB: Number(lines[lines.length - 1]) };
-}
-
-function manifestOf(layout) {
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
-  const desc = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === TAG);
-  return JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', desc.digest.slice(7)), 'utf8'));
-}
 
 function dirBytes(dir) {
   let n = 0;
@@ -54,7 +38,7 @@ export async function run({ repo, runs, work }) {
   const core = join(repo, 'packages/core/dist/index.js');
   const { BlobStore, pullImage, Snapshotter } = await import(core);
   const layout = execFileSync(join(repo, 'tools/bench/build-debian-image.sh'), [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
-  const manifest = manifestOf(layout);
+  const manifest = manifestOf(layout, TAG);
   const compressed = manifest.layers.reduce((n, l) => n + l.size, 0);
   const unpacked = dirBytes(join(layout, '..', 'debian-rootfs'));
   const ref = `oci:${layout}:${TAG}`;
