@@ -3,13 +3,17 @@
  * long-name records applied, and the entry's content as chunks.
  *
  * Follows Go's archive/tar (what containerd, umoci and Docker read layers with): PAX `path`,
- * `linkpath`, `size`, `uid`, `gid`, `mtime`, `atime` and `SCHILY.xattr.*` records; a GNU long name wins
- * over a PAX path; PAX global headers are read and ignored (as containerd does); an end-of-archive of
- * one or two zero blocks; a stream ending exactly at a header boundary is accepted (the layer's
- * diff_id, always checked by the caller, catches a cut there). Refused: GNU sparse entries (`S`, PAX
- * `GNU.sparse.*`) and other type flags (`UNSUPPORTED`); bad checksums, numbers, PAX records, a body cut
- * short, a uid or gid above {@link MAX_OWNER_ID} (`INVALID_ARGUMENT`); PAX or long-name records above the limits, too many headers
- * (`LIMIT_EXCEEDED`).
+ * `linkpath`, `size`, `uid`, `gid`, `mtime`, `atime` and `SCHILY.xattr.*` records; PAX and GNU
+ * long-name (`L`) / long-link (`K`) records both override the header's name fields; PAX global headers
+ * are read and ignored (as containerd does); an end-of-archive of one or two zero blocks; a stream
+ * ending exactly at a header boundary is accepted (the layer's diff_id, always checked by the caller,
+ * catches a cut there). Refused: GNU sparse entries (`S`, PAX `GNU.sparse.*`) and other type flags
+ * (`UNSUPPORTED`); bad checksums, numbers, PAX records, a body cut short, a uid or gid above
+ * {@link MAX_OWNER_ID} (`INVALID_ARGUMENT`); an entry whose PAX `path` and GNU long name, or PAX
+ * `linkpath` and GNU long link, both present, differ (`INVALID_ARGUMENT`): readers disagree on which
+ * applies — Go's archive/tar takes the GNU record, GNU tar the PAX one, Python's tarfile whichever comes
+ * first — so a scanner could see another file than the one written; equal records are accepted; PAX
+ * or long-name records above the limits, too many headers (`LIMIT_EXCEEDED`).
  *
  * @module bundle-builder/rootfs/tar-reader
  */
@@ -238,8 +242,29 @@ export class TarReader {
           entry: entry.name,
         });
       }
-      if (longName !== undefined) entry.name = longName;
-      if (longLink !== undefined) entry.linkname = longLink;
+      // applyPax has put a PAX path / linkpath in the entry: a GNU record must agree with it.
+      if (longName !== undefined) {
+        if (pax?.has('path') && entry.name !== longName) {
+          throw err(
+            ErrorCode.InvalidArgument,
+            `layer ${this.layer} has an entry named twice: PAX path ${JSON.stringify(entry.name)} and GNU long name ${JSON.stringify(longName)}; ` +
+              'tar readers disagree on which applies, so magikrun refuses the layer',
+            { layer: this.layer, paxPath: entry.name, gnuLongName: longName },
+          );
+        }
+        entry.name = longName;
+      }
+      if (longLink !== undefined) {
+        if (pax?.has('linkpath') && entry.linkname !== longLink) {
+          throw err(
+            ErrorCode.InvalidArgument,
+            `layer ${this.layer} has an entry ${JSON.stringify(entry.name)} whose link target is given twice: PAX linkpath ${JSON.stringify(entry.linkname)} and GNU long link ${JSON.stringify(longLink)}; ` +
+              'tar readers disagree on which applies, so magikrun refuses the layer',
+            { layer: this.layer, entry: entry.name, paxLinkpath: entry.linkname, gnuLongLink: longLink },
+          );
+        }
+        entry.linkname = longLink;
+      }
       // Only regular files carry content: as in Go's archive/tar (isHeaderOnlyType), the size field of
       // links, directories, devices and FIFOs is ignored and the next header follows at once.
       if (type !== 'file') entry.size = 0;
