@@ -3,8 +3,10 @@
  *
  * @module container-name
  */
-import { err, ErrorCode, isMagikrunError, validateContainerId } from '@magikrun/core';
+import { claimBundle, err, ErrorCode, isMagikrunError, sweepBundleLeftovers, validateContainerId } from '@magikrun/core';
+import type { BundleClaim, LockHolder } from '@magikrun/core';
 import type { RuntimeRegistry } from '@magikrun/registry';
+import { containerExists, hostScoped } from './host-containers.js';
 
 /** Longest directory name (bytes) on Linux file systems: youki refuses longer container ids. */
 export const MAX_DIRECTORY_NAME = 255;
@@ -31,6 +33,36 @@ export function validateContainerName(name: string): string {
     });
   }
   return id;
+}
+
+/**
+ * Reserve container name `id` for one `magikrun run` under data root `root`: refuse it while a
+ * container holds it (see {@link refuseTakenName}) or another live `magikrun` process claims it
+ * (core's bundle claim: it is building, running or removing that container); remove what a dead
+ * process left under that name (staging directories, bundle, snapshot: core's `sweepBundleLeftovers`).
+ * The claim is held until the run releases it (or its bundle is removed).
+ *
+ * @throws MagikrunError `ALREADY_EXISTS` naming the container or the process that holds the name.
+ */
+export async function reserveContainerName(root: string, registry: RuntimeRegistry, id: string): Promise<BundleClaim> {
+  await refuseTakenName(registry, id);
+  let claim: BundleClaim;
+  try {
+    ({ claim } = await claimBundle(root, id));
+  } catch (e) {
+    if (!isMagikrunError(e, ErrorCode.Locked)) throw e;
+    const pid = (e.details as { holder?: LockHolder }).holder?.pid;
+    throw err(ErrorCode.AlreadyExists, `container name "${id}" is in use by the magikrun process ${pid ?? '?'}, which is starting, running or removing it`, { id, pid }, e);
+  }
+  try {
+    // A container created just before the claim's last holder died holds the name as well.
+    await refuseTakenName(registry, id);
+    await sweepBundleLeftovers(root, { ids: [id], inUse: (x) => containerExists(hostScoped(registry), x) });
+    return claim;
+  } catch (e) {
+    await claim.release();
+    throw e;
+  }
 }
 
 /**

@@ -8,7 +8,7 @@
 import { err, ErrorCode, isMagikrunError } from '@magikrun/core';
 import type { ContainerState, ExitStatus, OciRuntime } from '@magikrun/core';
 import { BUILTIN_CANDIDATES } from '@magikrun/registry';
-import type { UnavailableRuntime } from '@magikrun/registry';
+import type { RuntimeRegistry, UnavailableRuntime } from '@magikrun/registry';
 import { openContext, openRegistry } from './image-source.js';
 
 /** A container as the CLI shows it: the OCI state plus what the runtime knows beyond it. */
@@ -75,11 +75,29 @@ export interface HostRuntimes {
   unavailable: readonly UnavailableRuntime[];
 }
 
+/** The available runtimes of `registry` whose containers outlive their creator (`scope: 'host'`). */
+export function hostScoped(registry: RuntimeRegistry): OciRuntime[] {
+  return registry.availableRuntimes().map((n) => registry.get(n)!).filter((rt) => rt.scope === 'host');
+}
+
+/** Whether one of `runtimes` has a container `id`, in any status. */
+export async function containerExists(runtimes: readonly OciRuntime[], id: string): Promise<boolean> {
+  for (const rt of runtimes) {
+    try {
+      await rt.state(id);
+      return true;
+    } catch (e) {
+      if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
+    }
+  }
+  return false;
+}
+
 /** Open the registry and pick the runtimes whose containers any process can see. */
 export async function openHostRuntimes(root?: string): Promise<HostRuntimes> {
   const ctx = await openContext(root);
   const registry = await openRegistry(ctx);
-  const runtimes = registry.availableRuntimes().map((n) => registry.get(n)!).filter((rt) => rt.scope === 'host');
+  const runtimes = hostScoped(registry);
   // The runtimes of Linux containers that did not load, with why (what `ps` and friends then report).
   const linux = new Set(BUILTIN_CANDIDATES.filter((c) => c.bundleKinds.includes('oci')).map((c) => c.name));
   return { runtimes, unavailable: registry.unavailableRuntimes().filter((u) => linux.has(u.name)) };

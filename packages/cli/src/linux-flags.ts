@@ -1,13 +1,13 @@
 /**
  * The Linux-container flags of `run` and `bundle` (`--memory`, `--cpus`, `--pids-limit`, `--network`) into the
- * shapes the OCI config builder takes, checked before anything is pulled. Sizes are parsed by `bytes`
- * (`64mb` = 64 MiB), as `docker run --memory` takes them.
+ * shapes the OCI config builder takes, checked before anything is pulled. Sizes are read as
+ * `docker run --memory` reads them (`64m` = `64mb` = `64MiB` = 64 MiB; see units.ts).
  *
  * @module linux-flags
  */
-import parseBytes from 'bytes';
 import { err, ErrorCode, parseNetworkMode } from '@magikrun/core';
 import type { NetworkMode, ResourceOptions } from '@magikrun/core';
+import { parseSize } from './units.js';
 
 /** The flags, as commander gives them (strings). */
 export interface LinuxFlags {
@@ -18,17 +18,6 @@ export interface LinuxFlags {
 }
 
 /**
- * `--memory` as bytes (also the wasm linear-memory limit, so it is parsed alone).
- *
- * @throws MagikrunError `INVALID_ARGUMENT` for anything but a positive size.
- */
-export function parseMemoryFlag(value: string): number {
-  const n = parseBytes.parse(value);
-  if (n === null || !Number.isSafeInteger(n) || n <= 0) throw err(ErrorCode.InvalidArgument, `--memory ${JSON.stringify(value)}: expected a size such as 64mb or 1gb`, { memory: value });
-  return n;
-}
-
-/**
  * Memory (cgroup limit, bytes), CPUs (decimal, as `docker run --cpus`) and the pids limit; undefined
  * when none was given. Ranges (at least 6 MiB, up to the host's CPUs) are checked by the config builder.
  *
@@ -36,7 +25,7 @@ export function parseMemoryFlag(value: string): number {
  */
 export function resourcesFromFlags(flags: LinuxFlags): ResourceOptions | undefined {
   const r: ResourceOptions = {};
-  if (flags.memory !== undefined) r.memoryBytes = parseMemoryFlag(flags.memory);
+  if (flags.memory !== undefined) r.memoryBytes = parseSize('--memory', flags.memory);
   if (flags.cpus !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(flags.cpus)) throw err(ErrorCode.InvalidArgument, `--cpus ${JSON.stringify(flags.cpus)}: expected a number such as 0.5 or 2`, { cpus: flags.cpus });
     r.cpus = Number(flags.cpus);

@@ -39,7 +39,6 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .version(cliVersion(), '-V, --version')
     .option('--root <dir>', 'data root (blobs, images, bundles, cache); default $MAGIKRUN_ROOT or ~/.magikrun')
     .enablePositionalOptions()
-    .showHelpAfterError()
     .exitOverride();
   registerRun(program, setExitCode);
   registerPull(program, setExitCode);
@@ -54,7 +53,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerLogs(program, setExitCode);
   registerStop(program, setExitCode);
   registerRm(program, setExitCode);
+  for (const cmd of [program, ...program.commands]) cmd.configureOutput({ outputError: (text, write) => write(usageErrorLine(text, cmd)) });
   return program;
+}
+
+/**
+ * A usage error (unknown option, missing argument, bad choice) as one line naming where help is, as
+ * docker's "unknown flag: --x / See 'docker run --help'." but on one line: commander's message (with
+ * its "Did you mean" hint) joined, without its "error: " prefix.
+ */
+export function usageErrorLine(text: string, cmd: Command): string {
+  const message = text.replace(/^error: /, '').split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  const path = cmd.parent ? `magikrun ${cmd.name()}` : 'magikrun';
+  return `magikrun: ${message} (see '${path} --help')\n`;
 }
 
 /** Run the CLI with `argv` (as `process.argv`); resolves with the process exit code. */

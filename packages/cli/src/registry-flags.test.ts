@@ -7,7 +7,7 @@ const parse = (args: string[]): RegistryFlags => addRegistryFlags(new Command().
 describe('registry flags', () => {
   it('map to RegistryAccessOptions', () => {
     expect(
-      registryAccessFrom(parse(['--creds', 'alice:pa:ss', '--docker-config', '/d', '--ca', '/ca.pem', '--insecure-skip-tls-verify', '--plain-http', '--connect-timeout', '5s', '--idle-timeout', '1500', '--allow-nondistributable'])),
+      registryAccessFrom(parse(['--creds', 'alice:pa:ss', '--docker-config', '/d', '--ca', '/ca.pem', '--insecure-skip-tls-verify', '--plain-http', '--connect-timeout', '5', '--idle-timeout', '1m30s', '--allow-nondistributable'])),
     ).toEqual({
       credentials: { username: 'alice', password: 'pa:ss' },
       dockerConfig: '/d',
@@ -15,7 +15,7 @@ describe('registry flags', () => {
       insecureSkipTlsVerify: true,
       plainHttp: true,
       connectTimeoutMs: 5000,
-      idleTimeoutMs: 1500,
+      idleTimeoutMs: 90_000,
       allowNonDistributable: true,
     });
     expect(registryAccessFrom(parse([]))).toEqual({});

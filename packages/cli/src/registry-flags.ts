@@ -6,8 +6,8 @@
  * @module registry-flags
  */
 import type { Command } from 'commander';
-import parseMs from 'ms';
 import { err, ErrorCode, type RegistryAccessOptions } from '@magikrun/core';
+import { parseDurationMs } from './units.js';
 
 /** The flags as commander parses them. */
 export interface RegistryFlags {
@@ -30,15 +30,9 @@ export function addRegistryFlags(cmd: Command): Command {
     .option('--insecure-skip-tls-verify', 'do not verify registry TLS certificates (throw-away registries only)')
     .option('--plain-http', 'talk plain HTTP to a registry that is not on loopback')
     .option('--no-plain-http', 'use HTTPS even for a loopback registry (plain HTTP is its default)')
-    .option('--connect-timeout <duration>', 'time to connect to a registry, e.g. 10s (default 30s)')
-    .option('--idle-timeout <duration>', 'longest stall of a registry transfer, e.g. 30s (default 60s)')
+    .option('--connect-timeout <duration>', 'time to connect to a registry: seconds, or a duration such as 1m30s (default 30s)')
+    .option('--idle-timeout <duration>', 'longest stall of a registry transfer: seconds, or a duration such as 1m (default 60s)')
     .option('--allow-nondistributable', 'fetch non-distributable (foreign) layers, from their urls if needed');
-}
-
-function duration(flag: string, v: string): number {
-  const n = /^\d+$/.test(v) ? Number(v) : (parseMs(v as parseMs.StringValue) as number | undefined);
-  if (n === undefined || !Number.isSafeInteger(n) || n <= 0) throw err(ErrorCode.InvalidArgument, `${flag} ${JSON.stringify(v)}: expected a duration such as 500ms, 30s or 2m`, { [flag]: v });
-  return n;
 }
 
 /**
@@ -57,8 +51,8 @@ export function registryAccessFrom(flags: RegistryFlags): RegistryAccessOptions 
   if (flags.ca !== undefined) o.ca = flags.ca;
   if (flags.insecureSkipTlsVerify) o.insecureSkipTlsVerify = true;
   if (flags.plainHttp !== undefined) o.plainHttp = flags.plainHttp;
-  if (flags.connectTimeout !== undefined) o.connectTimeoutMs = duration('--connect-timeout', flags.connectTimeout);
-  if (flags.idleTimeout !== undefined) o.idleTimeoutMs = duration('--idle-timeout', flags.idleTimeout);
+  if (flags.connectTimeout !== undefined) o.connectTimeoutMs = parseDurationMs('--connect-timeout', flags.connectTimeout);
+  if (flags.idleTimeout !== undefined) o.idleTimeoutMs = parseDurationMs('--idle-timeout', flags.idleTimeout);
   if (flags.allowNondistributable) o.allowNonDistributable = true;
   return o;
 }

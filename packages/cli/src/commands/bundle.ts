@@ -49,7 +49,7 @@ export function registerBundle(program: Command, setExitCode: (code: number) => 
     .option('--hostname <name>', 'container hostname (default: random, or the host\'s with --network host)')
     .option('--network <none|host|PATH>', 'none: own namespace with loopback only (default); host; or a network namespace path')
     .option('-v, --volume <HOST:GUEST[:ro]>', 'bind-mount a host file or directory (repeatable)', collect, [])
-    .option('--memory <size>', 'memory limit, e.g. 256mb')
+    .option('-m, --memory <size>', 'memory limit, e.g. 256m or 1g (b, k, m, g: powers of 1024)')
     .option('--cpus <n>', 'CPU limit, e.g. 1.5')
     .option('--pids-limit <n>', 'most processes and threads')
     .option('--annotation <KEY=VALUE>', 'add an annotation to config.json (repeatable)', collect, [])

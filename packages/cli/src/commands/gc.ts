@@ -1,12 +1,16 @@
 /**
- * `magikrun gc [--dry-run]`: remove blobs no image and no live lease references (mark and sweep).
+ * `magikrun gc [--dry-run]`: remove what a dead process left of containers (staging directories,
+ * bundles and snapshots that no container uses and no live magikrun process claims — core's
+ * `sweepBundleLeftovers`, after each runtime's `list` cleaned up containers whose monitor died), then
+ * blobs no image and no live lease references (mark and sweep).
  *
  * @module commands/gc
  */
 import type { Command } from 'commander';
-import { gc } from '@magikrun/core';
+import { gc, sweepBundleLeftovers } from '@magikrun/core';
 import { formatBytes } from '../format.js';
 import { openContext } from '../image-source.js';
+import { containerExists, openHostRuntimes } from '../host-containers.js';
 import type { GlobalOptions } from '../program.js';
 
 export function registerGc(program: Command, setExitCode: (code: number) => void): void {
@@ -17,10 +21,16 @@ export function registerGc(program: Command, setExitCode: (code: number) => void
     .option('--json', 'print the report as JSON')
     .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
       const ctx = await openContext(cmd.optsWithGlobals<GlobalOptions>().root);
+      const hosts = await openHostRuntimes(ctx.root);
+      // list() also removes the state of containers whose monitor and init died without a record.
+      for (const rt of hosts.runtimes) await rt.list();
+      const containers = await sweepBundleLeftovers(ctx.root, { dryRun: opts.dryRun === true, inUse: (id) => containerExists(hosts.runtimes, id) });
       const report = await gc(ctx.store, { dryRun: opts.dryRun === true });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...report, leftoverContainers: containers }, null, 2)}\n`);
       } else {
+        const verbC = containers.dryRun ? 'would remove' : 'removed';
+        if (containers.removed.length > 0) process.stdout.write(`${verbC} what ${containers.removed.length} ended container(s) left: ${containers.removed.join(', ')}\n`);
         const verb = report.dryRun ? 'would remove' : 'removed';
         if (report.dryRun) for (const b of report.removed) process.stdout.write(`${b.digest}\t${formatBytes(b.size)}\n`);
         process.stdout.write(

@@ -7,9 +7,10 @@
  * @module commands/rm
  */
 import type { Command } from 'commander';
-import { err, ErrorCode } from '@magikrun/core';
-import { findContainer, openHostRuntimes } from '../host-containers.js';
+import { err, ErrorCode, isMagikrunError, sweepBundleLeftovers } from '@magikrun/core';
+import { containerExists, findContainer, noHostRuntime, openHostRuntimes, type HostRuntimes } from '../host-containers.js';
 import { removeLinuxBundle } from '../linux-bundle.js';
+import { openContext } from '../image-source.js';
 import { formatError, type GlobalOptions } from '../program.js';
 import { EXIT_MAGIKRUN_FAILED } from '../exit-codes.js';
 
@@ -20,16 +21,13 @@ export function registerRm(program: Command, setExitCode: (code: number) => void
     .argument('<id...>', 'container ids')
     .option('-f, --force', 'kill and remove running containers')
     .action(async (ids: string[], opts: { force?: boolean }, cmd: Command) => {
-      const hosts = await openHostRuntimes(cmd.optsWithGlobals<GlobalOptions>().root);
+      const root = cmd.optsWithGlobals<GlobalOptions>().root;
+      const hosts = await openHostRuntimes(root);
+      const { root: dataRoot } = await openContext(root);
       let failed = false;
       for (const id of ids) {
         try {
-          const { runtime, info } = await findContainer(hosts, id);
-          if ((info.status === 'running' || info.status === 'creating') && !opts.force) {
-            throw err(ErrorCode.InvalidState, `container ${id} is ${info.status}; stop it first ("magikrun stop ${id}") or use "magikrun rm -f ${id}"`, { id, status: info.status });
-          }
-          await runtime.delete(id, { force: info.status !== 'stopped' });
-          await removeLinuxBundle(id, info.bundle, info.annotations);
+          await remove(hosts, dataRoot, id, opts.force === true);
           process.stdout.write(`${id}\n`);
         } catch (e) {
           failed = true;
@@ -38,4 +36,41 @@ export function registerRm(program: Command, setExitCode: (code: number) => void
       }
       setExitCode(failed ? EXIT_MAGIKRUN_FAILED : 0);
     });
+}
+
+/**
+ * Remove container `id`, or — when no runtime knows it (its monitor died and its state was cleaned up,
+ * or `/run` was cleared by a reboot, or `magikrun run` was killed before it created it) — what it left
+ * in the data root: staging directories, bundle, snapshot.
+ *
+ * @throws MagikrunError `NOT_FOUND` (nothing of that name), `INVALID_STATE` (running without force; or
+ *   a live magikrun process is creating it), and what the runtime's delete throws.
+ */
+async function remove(hosts: HostRuntimes, root: string, id: string, force: boolean): Promise<void> {
+  let found;
+  try {
+    found = hosts.runtimes.length > 0 ? await findContainer(hosts, id) : undefined;
+  } catch (e) {
+    if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
+  }
+  if (found) {
+    const { runtime, info } = found;
+    if ((info.status === 'running' || info.status === 'creating') && !force) {
+      throw err(ErrorCode.InvalidState, `container ${id} is ${info.status}; stop it first ("magikrun stop ${id}") or use "magikrun rm -f ${id}"`, { id, status: info.status });
+    }
+    await runtime.delete(id, { force: info.status !== 'stopped' });
+    try {
+      await removeLinuxBundle(id, info.bundle, info.annotations);
+    } catch (e) {
+      // The `magikrun run` attached to it is alive and removes its bundle itself when it sees the end.
+      if (!isMagikrunError(e, ErrorCode.Locked)) throw e;
+    }
+    return;
+  }
+  const report = await sweepBundleLeftovers(root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });
+  if (report.removed.includes(id)) return;
+  const busy = report.busy.find((b) => b.id === id);
+  if (busy) throw err(ErrorCode.InvalidState, `container ${id} is being created or removed by the magikrun process ${busy.holder.pid}; try again once it has finished`, { id, pid: busy.holder.pid });
+  if (hosts.runtimes.length === 0) throw noHostRuntime(hosts);
+  throw err(ErrorCode.NotFound, `no such container: ${id} (see "magikrun ps -a")`, { id });
 }

@@ -24,10 +24,11 @@ import { limitsFromFlags } from '../limits.js';
 import { networkFromFlag, resourcesFromFlags } from '../linux-flags.js';
 import { reportExit } from '../report-exit.js';
 import { runLinux } from './run-linux.js';
-import { refuseTakenName, validateContainerName } from '../container-name.js';
+import { reserveContainerName, validateContainerName } from '../container-name.js';
 import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
-import { openContext, openRegistry, resolveImage } from '../image-source.js';
+import { openContext, openRegistry, resolveImage, type CliContext } from '../image-source.js';
+import type { RuntimeRegistry } from '@magikrun/registry';
 import type { GlobalOptions } from '../program.js';
 
 interface RunOptions extends RegistryFlags {
@@ -82,6 +83,8 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
     .description('run an image and exit with its exit code')
     .argument('<image>', 'image reference (registry/repo:tag, @sha256:…, or oci:DIR[:TAG] for an OCI layout)')
     .argument('[args...]', 'arguments, replacing the image Cmd')
+    // docker's -h is --hostname; help stays --help.
+    .helpOption('--help', 'display help for command')
     .option('--runtime <name>', 'backend to use (default: the first available for the image kind)')
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image, e.g. wasip1/wasm')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
@@ -96,13 +99,13 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
     .option('--rm', 'remove the container when it stops (the default for attached runs)')
     .option('--no-rm', 'linux: keep the stopped container of an attached run (for ps -a, rm)')
     .option('-u, --user <name|uid[:group|gid]>', "linux: user to run as, from the image's /etc/passwd and /etc/group")
-    .option('--memory <size>', 'memory limit, e.g. 64mb: linux: cgroup limit (OOM kill above it); wasm: linear memory, default 256mb')
+    .option('-m, --memory <size>', 'memory limit, e.g. 64m or 1g (b, k, m, g: powers of 1024): linux: cgroup limit (OOM kill above it); wasm: linear memory, default 256m')
     .option('--cpus <n>', 'linux: CPU limit, e.g. 0.5')
     .option('--pids-limit <n>', 'linux: most processes and threads')
     .option('--network <none|host|PATH>', 'linux: none (own namespace, loopback only; default), host, or a network namespace path')
-    .option('--hostname <name>', 'linux: container hostname')
+    .option('-h, --hostname <name>', 'linux: container hostname')
     .option('--fuel <n|unlimited>', 'wasm: fuel (about one unit per instruction); default 1e9')
-    .option('--timeout <duration>', 'wasm: wall-clock limit from start, e.g. 30s; default none')
+    .option('--timeout <duration>', 'wasm: wall-clock limit from start: seconds, or a duration such as 1m30s; default none')
     .option('--allow-above-default', 'wasm: let --fuel/--memory exceed their defaults');
   addRegistryFlags(command)
     .passThroughOptions()
@@ -141,8 +144,30 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
   const id = validateContainerName(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`);
   const ctx = await openContext(globals.root);
   const registry = await openRegistry(ctx);
-  // Before anything is pulled or written: a taken name must not touch the container holding it.
-  if (opts.name !== undefined) await refuseTakenName(registry, id);
+  // Before anything is pulled or written: a taken name must not touch the container holding it, and
+  // what a killed run left under it is removed. The claim is this run's until it ends.
+  const claim = await reserveContainerName(ctx.root, registry, id);
+  try {
+    return await runReserved(signals, reference, args, opts, { ctx, registry, id, limits, resources, network, access, env, volumes });
+  } finally {
+    await claim.release();
+  }
+}
+
+interface Reserved {
+  ctx: CliContext;
+  registry: RuntimeRegistry;
+  id: string;
+  limits: ReturnType<typeof limitsFromFlags>;
+  resources: ReturnType<typeof resourcesFromFlags>;
+  network: ReturnType<typeof networkFromFlag>;
+  access: ReturnType<typeof registryAccessFrom>;
+  env: string[];
+  volumes: ReturnType<typeof parseVolume>[];
+}
+
+async function runReserved(signals: SignalForwarder, reference: string, args: string[], opts: RunOptions, r: Reserved): Promise<number> {
+  const { ctx, registry, id, limits, resources, network, access, env, volumes } = r;
   // --runtime restricts the platforms a pull accepts to those that runtime runs.
   const chosen = opts.runtime ? registry.require(opts.runtime) : undefined;
   const image = await resolveImage(ctx, registry, reference, {

@@ -31,7 +31,14 @@ export function registerStop(program: Command, setExitCode: (code: number) => vo
       for (const id of ids) {
         try {
           const { runtime, info } = await findContainer(hosts, id);
-          if (info.status !== 'stopped') await runtime.stop(id, { timeoutMs });
+          if (info.status !== 'stopped') {
+            await runtime.stop(id, { timeoutMs }).catch(async (e: unknown) => {
+              // A container whose monitor died stops without an exit status (the runtime reports that as
+              // an error of wait): it is stopped all the same, which is what was asked.
+              if ((await runtime.state(id).catch(() => undefined))?.status !== 'stopped') throw e;
+              process.stderr.write(`magikrun: warning: container ${id} stopped, but its exit status was lost (its monitor had died)\n`);
+            });
+          }
           process.stdout.write(`${id}\n`);
         } catch (e) {
           failed = true;

@@ -8,13 +8,16 @@
  *
  * @module bundle-builder/bundle-builder
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Bundle, BundleKind, MicroVmBundle, OciBundle, WasmBundle } from '../bundle/types.js';
 import { resolveLimits, type LimitOverrides } from '../constants.js';
-import { err, ErrorCode } from '../errors.js';
+import { err, ErrorCode, isMagikrunError } from '../errors.js';
 import type { PulledImage } from '../image/types.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { validateContainerId } from '../runtime/container-id.js';
 import { ensureStoreDir, prepareStoreRoot } from '../storage/root.js';
+import { claimBundle } from './bundle-claim.js';
 import { buildMicroVmBundle, type MicroVmBuildOptions } from './microvm-bundle.js';
 import { buildOciBundle, type OciBuildOptions } from './oci-bundle.js';
 import { buildSnapshotOciBundle } from './snapshot-oci-bundle.js';
@@ -117,7 +120,29 @@ export class BundleBuilder {
     const bundlesDir = path.join(root, 'bundles');
     await ensureStoreDir(bundlesDir);
     const limits = resolveLimits(this.options.limits);
-    const { kind: _kind, ...rest } = options;
+    const { kind: _kind, ...given } = options;
+    const id = validateContainerId(given.id ?? randomBytes(8).toString('hex'));
+    const rest = { ...given, id };
+    // The id's claim (bundle-claim.ts): taken before anything is written, kept for the bundle's life
+    // in this process (removeBundle releases it), so that a process that dies mid-build or later
+    // leaves leftovers that sweepBundleLeftovers can tell from a live build.
+    let claimed;
+    try {
+      claimed = await claimBundle(root, id);
+    } catch (e) {
+      if (!isMagikrunError(e, ErrorCode.Locked)) throw e;
+      throw err(ErrorCode.AlreadyExists, `bundle id ${JSON.stringify(id)} is in use by another live process (${e.message}); choose another id`, { id, ...(e.details as object) }, e);
+    }
+    try {
+      return await this.#buildKind(kind, rest, { image, store, root, bundlesDir, limits });
+    } catch (e) {
+      if (claimed.fresh) await claimed.claim.release();
+      throw e;
+    }
+  }
+
+  #buildKind(kind: BundleKind, rest: Omit<BuildOptions, 'kind'> & { id: string }, c: { image: PulledImage; store: BlobStore; root: string; bundlesDir: string; limits: ReturnType<typeof resolveLimits> }): Promise<Bundle> {
+    const { image, store, root, bundlesDir, limits } = c;
     switch (kind) {
       case 'oci': {
         const { rootfs: mode = 'copy', signal, ...oci } = rest as Omit<OciKindOptions, 'kind'>;

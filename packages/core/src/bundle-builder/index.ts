@@ -6,6 +6,8 @@ export { wasmBinaryKind, requireWasmModule, WASM_MAGIC, WASM_MODULE_VERSION, WAS
 export { locateEntrypoint, DEFAULT_PATH } from './locate-entrypoint.js';
 export * from './rootfs/index.js';
 export { removeBundle } from './remove-bundle.js';
+export { claimBundle, heldBundleClaim, claimPath, CLAIMS_DIR, type BundleClaim } from './bundle-claim.js';
+export { sweepBundleLeftovers, bundleIdsOnDisk, type BundleSweepOptions, type BundleSweepReport } from './leftovers.js';
 export { buildSnapshotOciBundle, SNAPSHOT_ANNOTATION, type SnapshotOciBuildContext } from './snapshot-oci-bundle.js';
 export { checkExecutable } from './check-executable.js';
 export { mountArgs, withRootfsMounted } from './rootfs-mount.js';

@@ -20,6 +20,6 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   }
   r.status = 'running';
   r.activate();
-  r.outputDone = r.stdio.pump(ctx.engine, handle);
+  r.outputDone = r.stdio.pump(ctx.engine, handle, r.exited);
   trackExit(ctx.engine, r);
 }

@@ -21,8 +21,11 @@ export interface StdioPlan {
   stderr: BindingOutput;
   /** Build the `'pipe'` streams for `streams(id)`; output is read once `gate` resolves (started or stopped). */
   streams(engine: BindingEngine, handle: number, gate: Promise<void>): ContainerStreams;
-  /** Start the pumps for `Writable`/`Readable` targets; resolves when all output has reached them. */
-  pump(engine: BindingEngine, handle: number): Promise<void>;
+  /**
+   * Start the pumps for `Writable`/`Readable` targets; resolves when all output has reached them. A
+   * `Readable` stdin is pumped until the module can no longer read or `ended` resolves.
+   */
+  pump(engine: BindingEngine, handle: number, ended: Promise<unknown>): Promise<void>;
 }
 
 function filePath(p: unknown, which: string): string {
@@ -58,12 +61,12 @@ export function planStdio(stdio: StdioOptions = {}): StdioPlan {
       if (stdio.stderr === 'pipe') s.stderr = pipeReadable(engine, handle, 'stderr', gate);
       return s;
     },
-    async pump(engine, handle) {
+    async pump(engine, handle, ended) {
       const jobs: Promise<void>[] = [];
       if (stdio.stdout instanceof Writable) jobs.push(pumpToWritable(engine, handle, 'stdout', stdio.stdout));
       if (stdio.stderr instanceof Writable) jobs.push(pumpToWritable(engine, handle, 'stderr', stdio.stderr));
       // stdin is not awaited for the exit: a source that never ends must not delay `wait`.
-      if (stdio.stdin instanceof Readable) void pumpFromReadable(engine, handle, stdio.stdin).catch(() => undefined);
+      if (stdio.stdin instanceof Readable) void pumpFromReadable(engine, handle, stdio.stdin, ended).catch(() => undefined);
       await Promise.allSettled(jobs);
     },
   };

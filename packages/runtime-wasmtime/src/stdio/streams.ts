@@ -82,13 +82,44 @@ export async function pumpToWritable(engine: BindingEngine, handle: number, stre
   }
 }
 
-/** Copy `source` into the stdin pipe, then close it. Stops early once the module can no longer read. */
-export async function pumpFromReadable(engine: BindingEngine, handle: number, source: Readable): Promise<void> {
+/**
+ * Copy `source` into the stdin pipe, then close it. Stops once the module can no longer read (a
+ * write is refused) or `ended` resolves (the module ended; the container was deleted): then it stops
+ * listening to `source` and pauses it, without destroying it — a source that never ends (a terminal,
+ * a producer that keeps its pipe open) must not keep this process alive after the container is gone,
+ * as `docker run -i` returns when the container exits. What `source` yields after that stays unread.
+ */
+export async function pumpFromReadable(engine: BindingEngine, handle: number, source: Readable, ended: Promise<unknown>): Promise<void> {
   try {
-    for await (const chunk of source) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      if (!(await engine.writeStdin(handle, buf))) return;
-    }
+    await new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        source.off('data', onData);
+        source.off('end', finish);
+        source.off('error', finish);
+        source.off('close', finish);
+        source.pause();
+        resolve();
+      };
+      const onData = (chunk: Buffer | string): void => {
+        source.pause(); // one chunk in flight: the pipe's backpressure reaches the source
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        engine.writeStdin(handle, buf).then(
+          (accepted) => {
+            if (!accepted) finish();
+            else if (!done) source.resume();
+          },
+          finish,
+        );
+      };
+      source.on('data', onData);
+      source.once('end', finish);
+      source.once('error', finish);
+      source.once('close', finish);
+      ended.then(finish, finish);
+    });
   } finally {
     await engine.closeStdin(handle);
   }

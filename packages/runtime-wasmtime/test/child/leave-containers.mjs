@@ -19,11 +19,18 @@ await rt.create('finished', bundle('hello', ['4']), { stdio: { stdout: 'pipe', s
 await rt.start('finished');
 const a = await rt.wait('finished');
 // Ran to its end with its stdout read, stdin fed by a Readable that never ends.
-await rt.create('read', bundle('hello', ['5']), { stdio: { stdout: 'pipe', stdin: new PassThrough() } });
+const endless = new PassThrough();
+await rt.create('read', bundle('hello', ['5']), { stdio: { stdout: 'pipe', stdin: endless } });
 const chunks = [];
 rt.streams('read').stdout.on('data', (c) => chunks.push(c));
 await rt.start('read');
 const b = await rt.wait('read');
+// Ran to its end with stdin from this process's own stdin: a pipe the parent keeps open and never
+// writes (`producer | node …`), whose handle keeps a process alive while anything listens to it.
+await rt.create('stdin', bundle('hello', ['6']), { stdio: { stdin: process.stdin } });
+await rt.start('stdin');
+const d = await rt.wait('stdin');
+await new Promise((resolve) => setImmediate(resolve));
 // Killed while sleeping.
 await rt.create('killed', bundle('sleep'), { stdio: { stdout: 'pipe' } });
 await rt.start('killed');
@@ -32,4 +39,13 @@ const c = await rt.wait('killed');
 // Created, never started.
 await rt.create('idle', bundle('sleep'), { stdio: { stdout: 'pipe', stderr: 'pipe' } });
 rt.streams('idle').stdout.on('data', () => undefined); // a reader waiting for a start that never comes
-console.log(JSON.stringify({ finished: a, read: b, killed: c, states: (await rt.list()).map((s) => s.status) }));
+console.log(
+  JSON.stringify({
+    finished: a,
+    read: b,
+    stdin: d,
+    listening: { endless: endless.listenerCount('data'), stdin: process.stdin.listenerCount('data') },
+    killed: c,
+    states: (await rt.list()).map((s) => s.status),
+  }),
+);
