@@ -49,19 +49,37 @@ async function processesIn(id: string): Promise<number[]> {
   return out;
 }
 
+/** Pids of youki monitors (`magikrun-youki-monitor`) whose command line names container `id`. */
+async function monitorsOf(id: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('magikrun-youki-monitor') && cmd.includes(`"id":${JSON.stringify(id)}`)) out.push(Number(name));
+  }
+  return out;
+}
+
 /**
- * Everything of container `id` still on the host; `[]` when it left nothing.
+ * Everything of container `id` still on the host; `[]` when it left nothing: processes in its cgroups,
+ * its monitor, cgroup directories, mounts of its bundle, staging directories or snapshots, its state
+ * directory, bundle, staging directories, claim and active snapshot.
  *
  * @param root the CLI's data root (for `<root>/bundles/<id>` and the snapshot's mounts)
  */
 export async function leftovers(id: string, root: string): Promise<string[]> {
   const out: string[] = [];
   for (const pid of await processesIn(id)) out.push(`process ${pid}`);
+  for (const pid of await monitorsOf(id)) out.push(`monitor ${pid}`);
   for (const dir of await cgroupDirs(id)) out.push(`cgroup ${dir}`);
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-  for (const line of mountinfo.split('\n')) if (line.includes(`/bundles/${id}/`) || line.includes(join(root, 'snapshots'))) out.push(`mount ${line}`);
+  for (const line of mountinfo.split('\n')) {
+    if (line.includes(`/bundles/${id}/`) || line.includes(`/bundles/.tmp-${id}-`) || line.includes(join(root, 'snapshots'))) out.push(`mount ${line}`);
+  }
   if (await exists(join(YOUKI_STATE_ROOT, id))) out.push(`state ${join(YOUKI_STATE_ROOT, id)}`);
   if (await exists(join(root, 'bundles', id))) out.push(`bundle ${join(root, 'bundles', id)}`);
+  for (const n of await readdir(join(root, 'bundles')).catch(() => [] as string[])) if (n.startsWith(`.tmp-${id}-`)) out.push(`staging ${join(root, 'bundles', n)}`);
+  if (await exists(join(root, 'claims', `${id}.lock`))) out.push(`claim ${join(root, 'claims', `${id}.lock`)}`);
   const metadata = await readFile(join(root, 'snapshots', 'metadata.json'), 'utf8').catch(() => undefined);
   if (metadata && (JSON.parse(metadata) as { active?: Record<string, unknown> }).active?.[id]) out.push(`snapshot ${id}`);
   return out;

@@ -2,7 +2,8 @@
  * Finding and removing what a dead process left of a bundle id: staging directories
  * `<root>/bundles/.tmp-<id>-<12 hex>` (with the rootfs that was mounted in them while config.json was
  * prepared), the bundle `<root>/bundles/<id>` (with the rootfs mounts a dead container monitor left), the
- * active snapshot `<id>` of a snapshot-backed bundle, and the claim file itself (see bundle-claim.ts).
+ * active snapshot `<id>` of a snapshot-backed bundle, and the claim file itself (see bundle-claim.ts);
+ * also the snapshotter's scratch directories of dead processes (layer builds, overlay probes).
  *
  * An id is left over when no live process holds its claim (its holder died, or it has none) and the
  * caller says no container uses it — this module cannot know the runtimes; `magikrun gc`, `rm` and
@@ -18,6 +19,7 @@ import { validateContainerId } from '../runtime/container-id.js';
 import { unmount } from '../snapshots/mount-tool.js';
 import { readMountInfo } from '../snapshots/mountinfo.js';
 import { removeTree } from '../snapshots/remove-tree.js';
+import { removeAbandonedScratch } from '../snapshots/collect.js';
 import { Snapshotter } from '../snapshots/snapshotter.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { readLockHolder, isHolderAlive, type LockHolder } from '../storage/process-lock.js';
@@ -132,6 +134,8 @@ export async function sweepBundleLeftovers(root: string, options: BundleSweepOpt
   const abs = path.resolve(root);
   const report: BundleSweepReport = { dryRun: options.dryRun === true, removed: [], busy: [], inUse: [] };
   const ids = options.ids ? [...options.ids] : await bundleIdsOnDisk(abs);
+  // Scratch directories of dead layer builds and overlay probes (with their mounts) go first.
+  if (!report.dryRun && (await exists(path.join(abs, 'snapshots', 'locks')))) await removeAbandonedScratch(path.join(abs, 'snapshots'));
   for (const id of ids) {
     validateContainerId(id);
     const hadClaim = await exists(claimPath(abs, id));

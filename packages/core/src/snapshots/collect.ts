@@ -17,7 +17,7 @@ import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { isHolderAlive } from '../storage/process-lock.js';
 import { committedKey, withMetadataLock, type CommittedSnapshot } from './metadata.js';
-import { mountsUsing, readMountInfo } from './mountinfo.js';
+import { mountsUsing, readMountInfo, type MountInfo } from './mountinfo.js';
 import { unmount } from './mount-tool.js';
 import { removeTree } from './remove-tree.js';
 import { fsDir, ID_NAME, isAbandonedTmp } from './snapshot-dirs.js';
@@ -113,12 +113,7 @@ export async function collectSnapshots(dir: string, options: SnapshotGcOptions =
         if (known.has(Number(name)) || (dryRun && abandonedIds.has(Number(name)))) continue;
         if ((await mountsUsing(path.join(dir, name), mounts)).length > 0) continue;
       } else if (isAbandonedTmp(name)) {
-        if (!dryRun) {
-          // A crashed build may have left its scratch overlay mounted: take it down (ours, never a container's).
-          for (const m of (await mountsUsing(path.join(dir, name), mounts)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)) {
-            await unmount(m.mountPoint).catch(() => unmount(m.mountPoint, true));
-          }
-        }
+        if (!dryRun) await unmountScratch(path.join(dir, name), mounts);
       } else if (name.startsWith('trash-')) {
         // Left by a gc that crashed (or is deleting it right now: removal tolerates that).
         if (!dryRun) trash.push(path.join(dir, name));
@@ -135,6 +130,38 @@ export async function collectSnapshots(dir: string, options: SnapshotGcOptions =
 
   for (const t of trash) await removeTree(t).catch(ignoreMissing);
   return report;
+}
+
+/** A crashed build or probe may have left its scratch overlay mounted: take it down (ours, never a container's). */
+async function unmountScratch(scratch: string, mounts: MountInfo[]): Promise<void> {
+  for (const m of (await mountsUsing(scratch, mounts)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)) {
+    await unmount(m.mountPoint).catch(() => unmount(m.mountPoint, true));
+  }
+}
+
+/**
+ * Unmount and remove the scratch directories of processes that died (`tmp-*` layer builds, `probe-*`
+ * overlay probes) in the snapshot directory `dir` — the part of {@link collectSnapshots} that needs no
+ * list of images to keep, for `magikrun rm` and `run --name` after a crash. Under the metadata lock.
+ *
+ * @returns the names removed.
+ */
+export async function removeAbandonedScratch(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const trash: string[] = [];
+  await withMetadataLock(dir, async () => {
+    const mounts = await readMountInfo();
+    for (const name of await readdir(dir)) {
+      if (!isAbandonedTmp(name)) continue;
+      await unmountScratch(path.join(dir, name), mounts);
+      const t = path.join(dir, `trash-${randomBytes(6).toString('hex')}`);
+      await rename(path.join(dir, name), t).then(() => trash.push(t), ignoreMissing);
+      removed.push(name);
+    }
+    return { write: false, value: undefined };
+  });
+  for (const t of trash) await removeTree(t).catch(ignoreMissing);
+  return removed;
 }
 
 function ignoreMissing(e: unknown): void {

@@ -1,0 +1,163 @@
+// Crash safety of Linux containers through the CLI (issue 9): at random moments, SIGKILL the `magikrun run`
+// that builds, creates or waits for a container, a container's monitor, or a container's init. Afterwards
+// `magikrun rm` / `gc` / the next `run --name` must leave no container, monitor, mount, snapshot, bundle,
+// staging directory, claim or state directory, and the name must be usable again. 100 trials in all, on
+// the busybox image through youki; the random moments come from a seeded generator whose seed is printed
+// (MAGIKRUN_CRASH_SEED replays a run).
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { canRun, Capability, Platform } from '@magikrun/core';
+import { CLI, runCli, tempDir } from './support.js';
+import { leftovers, YOUKI_STATE_ROOT } from './linux-support.js';
+
+const images = inject('images');
+const platform = await Platform.detect();
+const linux = canRun(platform, [Capability.Namespaces, Capability.Cgroups, Capability.Seccomp]);
+
+const seed = Number(process.env.MAGIKRUN_CRASH_SEED ?? Date.now() % 2 ** 31);
+/** mulberry32: a small seeded generator, so that a failing sequence of moments can be replayed. */
+let state = seed;
+function random(): number {
+  state = (state + 0x6d2b79f5) | 0;
+  let t = Math.imul(state ^ (state >>> 15), 1 | state);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** How the trial cleans up after the kill: the ways a user would. */
+type Cleanup = 'rm' | 'gc' | 'reuse';
+const CLEANUPS: readonly Cleanup[] = ['rm', 'gc', 'reuse'];
+
+describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  const busybox = () => images.refs.busybox;
+  const log: string[] = [];
+
+  beforeAll(async () => {
+    const t = await tempDir('magikrun-cli-crash-');
+    cleanup = t.cleanup;
+    root = join(t.dir, 'root');
+    expect((await runCli(['pull', '-q', busybox()], { root })).code).toBe(0);
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  /** On failure, print the last steps (what was killed when, what each cleanup command said). */
+  const showSteps = () => onTestFailed(() => console.error(`crash-safety steps (seed ${seed}):\n${log.slice(-12).join('\n')}`));
+
+  /** Whether `ps -a` lists `id`. */
+  const listed = async (id: string): Promise<boolean> => (await runCli(['ps', '-a'], { root })).stdout.split('\n').some((l) => l.split(/\s+/)[0] === id);
+
+  /** Clean up the way `how` says, then check nothing is left and the name runs a container again. */
+  async function cleanUpAndCheck(id: string, how: Cleanup, what: string): Promise<void> {
+    const step = (s: string) => log.push(`${what}: ${s}`);
+    if (how === 'rm') {
+      const r = await runCli(['rm', '-f', id], { root });
+      step(`rm -f → ${r.code} ${r.stderr.trim()}`);
+      // Nothing at all left of it is NOT_FOUND; anything else must have been removed.
+      if (r.code !== 0) expect(r.stderr, what).toMatch(/\[NOT_FOUND\]/);
+    } else if (how === 'gc') {
+      const r = await runCli(['gc'], { root });
+      step(`gc → ${r.code} ${r.stdout.trim()}`);
+      expect(r.code, `${what}: gc: ${r.stderr}`).toBe(0);
+      // A container that was created still exists (stopped or running): gc keeps containers, rm removes them.
+      if (await listed(id)) expect((await runCli(['rm', '-f', id], { root })).code, what).toBe(0);
+    } else {
+      const r = await runCli(['run', '-q', '--name', id, busybox(), 'true'], { root });
+      step(`run --name → ${r.code} ${r.stderr.trim()}`);
+      if (r.code !== 0) {
+        // Only a container that still exists may hold the name.
+        expect(r.stderr, what).toMatch(/is already in use \(magikrun rm/);
+        expect((await runCli(['rm', '-f', id], { root })).code, what).toBe(0);
+      }
+    }
+    expect(await leftovers(id, root), `${what} (cleanup: ${how})`).toEqual([]);
+    const again = await runCli(['run', '-q', '--name', id, busybox(), 'sh', '-c', 'echo again'], { root });
+    expect({ code: again.code, stdout: again.stdout, stderr: again.stderr }, `${what}: the name is usable again`).toEqual({ code: 0, stdout: 'again\n', stderr: '' });
+    expect(await leftovers(id, root), `${what}: after the second run`).toEqual([]);
+  }
+
+  /** The pid recorded in `<state>/<id>/<file>` (monitor.json's monitorPid, init.json's pid) once it exists. */
+  async function recordedPid(id: string, file: 'monitor.json' | 'init.json', deadline: number): Promise<number | undefined> {
+    while (Date.now() < deadline) {
+      const text = await readFile(join(YOUKI_STATE_ROOT, id, file), 'utf8').catch(() => undefined);
+      if (text) {
+        try {
+          const doc = JSON.parse(text) as { monitorPid?: number; pid?: number };
+          const pid = file === 'monitor.json' ? doc.monitorPid : doc.pid;
+          if (pid) return pid;
+        } catch {
+          // being written
+        }
+      }
+      await sleep(5);
+    }
+    return undefined;
+  }
+
+  it('SIGKILL of `magikrun run` while it resolves, builds, creates, starts or waits: 40 trials', { timeout: 600_000 }, async () => {
+    showSteps();
+    for (let i = 0; i < 40; i++) {
+      const id = `mk-crash-cli-${process.pid}-${i}`;
+      const delay = Math.floor(random() * 1200);
+      const how = CLEANUPS[i % CLEANUPS.length]!;
+      const what = `trial ${i}: run killed after ${delay} ms (seed ${seed})`;
+      const child = spawn(process.execPath, [CLI, '--root', root, 'run', '-q', '--name', id, busybox(), 'sh', '-c', 'sleep 1'], { stdio: 'ignore' });
+      await sleep(delay);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      await cleanUpAndCheck(id, how, what);
+    }
+  });
+
+  it('SIGKILL of a container\'s monitor at random moments, from create on: 30 trials', { timeout: 600_000 }, async () => {
+    showSteps();
+    for (let i = 0; i < 30; i++) {
+      const id = `mk-crash-mon-${process.pid}-${i}`;
+      const delay = Math.floor(random() * 400);
+      const how = CLEANUPS[i % CLEANUPS.length]!;
+      const what = `trial ${i}: monitor killed ${delay} ms after it appeared (seed ${seed})`;
+      const run = runCli(['run', '-d', '--name', id, busybox(), 'sh', '-c', 'sleep 1'], { root });
+      const pid = await recordedPid(id, 'monitor.json', Date.now() + 10_000);
+      if (pid !== undefined) {
+        await sleep(delay);
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      const r = await run;
+      log.push(`${what}: run -d → ${r.code} ${r.stderr.trim()}`);
+      await cleanUpAndCheck(id, how, what);
+    }
+  });
+
+  it('SIGKILL of a container\'s init at random moments: 30 trials', { timeout: 600_000 }, async () => {
+    showSteps();
+    for (let i = 0; i < 30; i++) {
+      const id = `mk-crash-init-${process.pid}-${i}`;
+      const delay = Math.floor(random() * 400);
+      const how = CLEANUPS[i % CLEANUPS.length]!;
+      const what = `trial ${i}: init killed ${delay} ms after it appeared (seed ${seed})`;
+      const run = runCli(['run', '-d', '--name', id, busybox(), 'sh', '-c', 'sleep 1'], { root });
+      const pid = await recordedPid(id, 'init.json', Date.now() + 10_000);
+      if (pid !== undefined) {
+        await sleep(delay);
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      const r = await run;
+      log.push(`${what}: run -d → ${r.code} ${r.stderr.trim()}`);
+      await cleanUpAndCheck(id, how, what);
+    }
+  });
+});
