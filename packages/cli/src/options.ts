@@ -9,16 +9,20 @@ import { err, ErrorCode } from '@magikrun/core';
 /** commander's accumulator for a repeatable option (`-e A -e B` → `['A', 'B']`). */
 export const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
-/** `--env K=V` (or `--env K`, which takes K from magikrun's own environment, as docker does). */
+/**
+ * `--env K=V`, or `--env K`, which takes K's value from magikrun's own environment and, when K is not
+ * set there, leaves it out, as `docker run -e K` does (the image's own K, if any, then stays).
+ *
+ * @throws MagikrunError `INVALID_ARGUMENT` for an empty key or a NUL byte in it.
+ */
 export function parseEnv(values: readonly string[], hostEnv: NodeJS.ProcessEnv = process.env): string[] {
-  return values.map((v) => {
+  return values.flatMap((v) => {
     const eq = v.indexOf('=');
     const key = eq < 0 ? v : v.slice(0, eq);
     if (!/^[^=\0]+$/.test(key)) throw err(ErrorCode.InvalidArgument, `--env ${JSON.stringify(v)}: expected KEY=VALUE`, { env: v });
-    if (eq >= 0) return v;
+    if (eq >= 0) return [v];
     const hostValue = hostEnv[key];
-    if (hostValue === undefined) throw err(ErrorCode.InvalidArgument, `--env ${key}: not set in this environment; use KEY=VALUE`, { env: v });
-    return `${key}=${hostValue}`;
+    return hostValue === undefined ? [] : [`${key}=${hostValue}`];
   });
 }
 
