@@ -1,10 +1,12 @@
 /**
  * How the CLI gets an image: from the local image index when it was pulled before, else by a pull
- * that accepts only the platforms an installed runtime can run.
+ * that accepts only the platforms an installed runtime can run. An OCI layout (`oci:DIR[:TAG]`) is
+ * read on every use, as skopeo and podman read it: the local copy serves only while the layout still
+ * names the same manifest.
  *
  * @module image-source
  */
-import { BlobStore, err, ErrorCode, hostLinuxPlatform, parseImageSource, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
+import { BlobStore, currentLayoutDigest, err, ErrorCode, hostLinuxPlatform, parseImageSource, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
 import type { BundleKind, OciPlatform, PulledImage, RegistryAccessOptions } from '@magikrun/core';
 import { join } from 'node:path';
 import { RuntimeRegistry } from '@magikrun/registry';
@@ -51,7 +53,11 @@ export function runnablePlatforms(registry: RuntimeRegistry, kinds?: readonly Bu
 export interface ResolveOptions {
   /** `--platform`; decides alone when given. */
   platform?: string;
-  /** `missing` (default): use the local copy if there is one; `always`: pull; `never`: local only. */
+  /**
+   * `missing` (default): use the local copy if there is one; `always`: pull; `never`: local only. For an
+   * OCI layout, `missing` and `never` both read the layout (no network is involved) and copy what it
+   * names now into the store, unless the local copy is that already; blobs in the store are not copied again.
+   */
   pull: 'missing' | 'always' | 'never';
   quiet: boolean;
   /** Registry credentials, TLS, timeouts (the registry flags). */
@@ -65,21 +71,26 @@ export interface ResolveOptions {
 /**
  * The image for `reference`: the local copy (per the pull policy) or a fresh pull with progress on stderr.
  *
- * @throws MagikrunError `NOT_FOUND` with `--pull never` and no local copy; any error of `pullImage`.
+ * @throws MagikrunError `NOT_FOUND` with `--pull never` and no local copy of a registry or archive
+ *   image, or for an OCI layout that is gone or lacks the tag; any error of `pullImage`.
  */
 export async function resolveImage(ctx: CliContext, registry: RuntimeRegistry | undefined, reference: string, options: ResolveOptions): Promise<PulledImage> {
   const wanted = options.platform === undefined ? undefined : parsePlatform(options.platform);
-  parseImageSource(reference); // a malformed reference fails here, before any "pulling" line
+  const source = parseImageSource(reference); // a malformed reference fails here, before any "pulling" line
   if (options.pull !== 'always') {
-    const local = await loadImage(reference, ctx.store);
-    if (local && (wanted === undefined || platformMatches(wanted, local.platform))) return local;
-    if (options.pull === 'never') {
+    const local = await loadImage(source, ctx.store);
+    if (local && (wanted === undefined || platformMatches(wanted, local.platform))) {
+      // A layout is the source of truth: its tag may name another manifest since it was read.
+      if (source.transport !== 'oci') return local;
+      if ((await currentLayoutDigest(source.layout)) === (local.indexDigest ?? local.digest)) return local;
+    }
+    if (options.pull === 'never' && source.transport !== 'oci') {
       throw err(ErrorCode.NotFound, `image ${reference} is not in the local store and --pull never forbids pulling it`, { reference });
     }
   }
   const display = options.quiet ? undefined : new PullProgressDisplay(process.stderr, reference);
   try {
-    const image = await pullImage(reference, ctx.store, {
+    const image = await pullImage(source, ctx.store, {
       ...options.access,
       platform: options.platform,
       acceptPlatforms: registry ? runnablePlatforms(registry, options.kinds) : undefined,

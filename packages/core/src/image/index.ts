@@ -48,6 +48,7 @@ export { platformMatchRank } from './platform-match.js';
 export { LocalImageIndex, type ImageIndexEntry } from './local-index.js';
 export { pullImage } from './pull.js';
 export { loadImage } from './load-image.js';
+export { currentLayoutDigest } from './layout-digest.js';
 export type { PulledImage, PullOptions, PullProgress } from './types.js';
 export { gc, type GcOptions, type GcReport } from './gc.js';
 export { parseArchiveReference, type ArchiveReference } from './source.js';
