@@ -82,7 +82,7 @@ export async function buildMicroVmBundle(ctx: OciBuildContext & { bundlesDir: st
     throw err(ErrorCode.Unsupported, `${image.reference} is a ${image.platform.os} image; microVM bundles run Linux images`, { reference: image.reference, os: image.platform.os });
   }
   const config = image.config.config;
-  const args = resolveArgv(config, options);
+  const args = resolveArgv(config, options, undefined, image.reference);
   const env = resolveEnv([`PATH=${DEFAULT_PATH}`, ...(config.Env ?? [])], options.env);
   const cwd = resolveWorkdir(config, options);
   const annotations = annotationsFor(image, options.annotations);

@@ -21,6 +21,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { imageBundleKind } from './bundle-kind.js';
 import { prepareOciSpec, type OciSpecOptions } from './oci-config/prepare-spec.js';
 import { unpackRootfs } from './rootfs/unpack-rootfs.js';
+import { resolveArgv } from './run-config.js';
 import { stageDirectory, type DestinationRule } from './stage-dir.js';
 import { imageStopSignal } from './stop-signal.js';
 
@@ -85,6 +86,8 @@ export async function writeConfig(file: string, doc: unknown): Promise<void> {
  */
 export async function writeOciBundle(ctx: OciBuildContext, dest: string, options: OciBuildOptions = {}, rule: DestinationRule = 'absent-or-empty'): Promise<OciBundle> {
   checkImage(ctx.image);
+  // Nothing to run (an empty program name, say) is refused before anything is unpacked; prepareOciSpec computes it again.
+  resolveArgv(ctx.image.config.config, options, undefined, ctx.image.reference);
   const final = path.resolve(dest);
   const id = options.id ?? randomBytes(8).toString('hex');
   return stageDirectory(final, rule, async (tmp) => {

@@ -35,6 +35,23 @@ describe('resolveArgv: docker run semantics', () => {
     expect(resolveArgv(image, { entrypoint: [], args: ['/bin/true'] })).toEqual(['/bin/true']);
     expect(() => resolveArgv(image, { args: ['a\0b'] })).toThrow(/NUL/);
   });
+  it('an image Entrypoint [""] counts as none, as docker resets it: the Cmd or the arguments alone run', () => {
+    expect(resolveArgv({ Entrypoint: [''], Cmd: ['sh', '-c', 'x'] }, {})).toEqual(['sh', '-c', 'x']);
+    expect(resolveArgv({ Entrypoint: [''], Cmd: ['sh'] }, { args: ['true'] })).toEqual(['true']);
+    expect(() => resolveArgv({ Entrypoint: [''] }, {}, undefined, 'oci:/l:t')).toThrow(/^image oci:\/l:t has no command .*give the command to run/);
+    expect(resolveArgv({ Entrypoint: [''] }, {}, 'module.wasm')).toEqual(['module.wasm']);
+  });
+  it('an empty program name is INVALID_ARGUMENT naming the image, wherever it comes from', () => {
+    const refused = (config: Parameters<typeof resolveArgv>[0], options: Parameters<typeof resolveArgv>[1], fallback?: string) => {
+      expect(() => resolveArgv(config, options, fallback, 'oci:/l:t')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/image oci:\/l:t .*empty program name.*give the command to run/) }));
+    };
+    refused({ Cmd: [''] }, {});
+    refused({ Cmd: [''] }, {}, 'module.wasm');
+    refused({ Entrypoint: [''], Cmd: [''] }, {});
+    refused({ Entrypoint: ['', 'x'], Cmd: ['y'] }, {});
+    refused({ Cmd: ['sh'] }, { args: ['', 'x'] });
+    expect(() => resolveArgv({ Cmd: [''] }, {})).toThrow(/^the image has an empty program name: its Cmd is \[""\]/);
+  });
 });
 
 describe('resolveEnv', () => {

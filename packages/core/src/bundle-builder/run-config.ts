@@ -4,7 +4,9 @@
  *
  * - argv = Entrypoint + Cmd; arguments the user gives replace Cmd; `entrypoint` replaces Entrypoint
  *   and clears Cmd (so only the user's arguments follow it); an empty `entrypoint` (`''`, `['']`, `[]`)
- *   resets it, so the user's arguments alone are argv (`docker run --entrypoint "" IMAGE ARGS`).
+ *   resets it, so the user's arguments alone are argv (`docker run --entrypoint "" IMAGE ARGS`); an
+ *   image Entrypoint of `[""]` counts as none, as docker's daemon resets it. An empty argv, or one whose
+ *   program name (argv[0]) is empty, is refused.
  * - env = the image's Env, then the user's (same key: the user wins, in the image's position); the
  *   host's environment is never passed.
  * - workdir = the user's, else the image's WorkingDir, else `/`.
@@ -47,14 +49,19 @@ function checkString(v: unknown, what: string): string {
 }
 
 /**
- * argv from image config and options (`docker run` rules).
+ * argv from image config and options (`docker run` rules). An image Entrypoint of `[""]` counts as
+ * none, as docker's daemon resets it (so the Cmd, or the arguments, alone run).
  *
+ * @param fallbackArgv0 argv when there is nothing to run (a wasm image whose layer is the module).
+ * @param image the image as messages name it (its reference), e.g. `docker.io/library/alpine:latest`.
  * @throws MagikrunError `INVALID_ARGUMENT` when there is nothing to run (no Entrypoint, Cmd or
- *   arguments) unless `fallbackArgv0` is given, an empty entrypoint without arguments, or for
- *   non-string arguments.
+ *   arguments) unless `fallbackArgv0` is given, when the program name (argv[0]) is empty (an image
+ *   Cmd of `[""]`, an empty first argument), for an empty entrypoint without arguments, or for
+ *   non-string arguments; the messages name `image` and ask for the command to run.
  */
-export function resolveArgv(config: ImageRunConfig, options: RunOptions, fallbackArgv0?: string): string[] {
+export function resolveArgv(config: ImageRunConfig, options: RunOptions, fallbackArgv0?: string, image?: string): string[] {
   const userArgs = (options.args ?? []).map((a, i) => checkString(a, `argument ${i}`));
+  const named = image !== undefined ? `image ${image}` : 'the image';
   let entrypoint: string[];
   let cmd: string[];
   if (options.entrypoint !== undefined) {
@@ -67,13 +74,29 @@ export function resolveArgv(config: ImageRunConfig, options: RunOptions, fallbac
     }
     cmd = userArgs;
   } else {
-    entrypoint = [...(config.Entrypoint ?? [])];
+    // moby's mergeAndVerifyConfig: "Reset the Entrypoint if it is [""]" (containerd's CRI does the same).
+    const own = config.Entrypoint ?? [];
+    entrypoint = own.length === 1 && own[0] === '' ? [] : [...own];
     cmd = userArgs.length > 0 ? userArgs : [...(config.Cmd ?? [])];
   }
   const argv = [...entrypoint, ...cmd];
+  const details = image !== undefined ? { reference: image } : {};
   if (argv.length === 0) {
     if (fallbackArgv0 !== undefined) return [fallbackArgv0];
-    throw err(ErrorCode.InvalidArgument, 'the image has no Entrypoint or Cmd and no command was given; pass the program to run', {});
+    throw err(
+      ErrorCode.InvalidArgument,
+      `${named} has no command (no Entrypoint or Cmd; an Entrypoint of [""] counts as none) and none was given; give the command to run as arguments after the image`,
+      details,
+    );
+  }
+  if (argv[0] === '') {
+    const why =
+      entrypoint.length > 0
+        ? `${named} has an empty program name: its Entrypoint is ${JSON.stringify(config.Entrypoint)}; give the command to run with --entrypoint and the arguments after the image`
+        : userArgs.length > 0
+          ? `the command given for ${named} has an empty program name (its first argument is ""); give the command to run as arguments after the image`
+          : `${named} has an empty program name: its Cmd is ${JSON.stringify(config.Cmd)}; give the command to run as arguments after the image`;
+    throw err(ErrorCode.InvalidArgument, why, details);
   }
   return argv;
 }

@@ -124,7 +124,7 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
         throw err(ErrorCode.DigestMismatch, `${where} hashes to ${copied.digest} in the store; delete it and pull again`, { expected: layer.digest, actual: copied.digest });
       }
       moduleDigest = copied.digest;
-      argv = resolveArgv(config, options, DEFAULT_ARGV0);
+      argv = resolveArgv(config, options, DEFAULT_ARGV0, image.reference);
       preopens.push(...(await resolveVolumes(options.volumes)));
     } else {
       // (b) the module is a file in the tar layers.
@@ -138,7 +138,7 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
           { reference: image.reference, mediaType: foreign.mediaType },
         );
       }
-      argv = resolveArgv(config, options);
+      argv = resolveArgv(config, options, undefined, image.reference);
       const rootfs = path.join(tmp, 'rootfs');
       await unpackImage(store, layers, image.config.diffIds, rootfs, limits);
       const file = await locateEntrypoint(rootfs, argv[0]!, cwd, env);

@@ -77,7 +77,7 @@ async function writeFile0644(file: string, content: string): Promise<void> {
  */
 export async function prepareOciSpec(ctx: SpecContext, options: OciSpecOptions): Promise<OciSpec> {
   const config = ctx.image.config.config;
-  const args = resolveArgv(config, options);
+  const args = resolveArgv(config, options, undefined, ctx.image.reference);
   const cwd = resolveWorkdir(config, options);
   // containerd's WithDefaultPathEnv: PATH first, the image's entries replace it, the caller's win.
   let env = resolveEnv([`PATH=${DEFAULT_PATH}`, ...(config.Env ?? [])], options.env);
