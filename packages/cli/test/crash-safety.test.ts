@@ -5,6 +5,7 @@
 // the busybox image through youki; the random moments come from a seeded generator whose seed is printed
 // (MAGIKRUN_CRASH_SEED replays a run).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +26,16 @@ function random(): number {
   let t = Math.imul(state ^ (state >>> 15), 1 | state);
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** Whether `pid` runs (a zombie nobody here may reap does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** How the trial cleans up after the kill: the ways a user would. */
@@ -134,6 +145,11 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       }
       const r = await run;
       log.push(`${what}: run -d → ${r.code} ${r.stderr.trim()}`);
+      // Let the orphaned workload end on its own (sleep 1): a container whose monitor died and whose init
+      // then exited has no exit record, and `ps`/`gc` clean up its runtime state — the bundle and snapshot
+      // must not be stranded by that.
+      const init = await recordedPid(id, 'init.json', Date.now() + 50);
+      if (init !== undefined) for (let t = 0; t < 300 && running(init); t++) await sleep(10);
       await cleanUpAndCheck(id, how, what);
     }
   });
