@@ -24,6 +24,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { checkExecutable } from './check-executable.js';
 import { checkImage, OCI_CONFIG_FILE, ROOTFS_DIR, writeConfig, type OciBuildOptions } from './oci-bundle.js';
 import { prepareOciSpec } from './oci-config/prepare-spec.js';
+import { resolveArgv } from './run-config.js';
 import { withRootfsMounted } from './rootfs-mount.js';
 import { stageDirectory } from './stage-dir.js';
 import { imageStopSignal } from './stop-signal.js';
@@ -63,6 +64,8 @@ export interface SnapshotOciBuildContext {
 export async function buildSnapshotOciBundle(ctx: SnapshotOciBuildContext, options: OciBuildOptions = {}): Promise<OciBundle> {
   const { image } = ctx;
   checkImage(image);
+  // An empty command is refused before any snapshot is prepared (prepareOciSpec checks it again).
+  resolveArgv(image.config.config, options, undefined, image.reference);
   const id = validateContainerId(options.id ?? randomBytes(8).toString('hex'));
   const final = path.join(ctx.root, 'bundles', id);
   const { maxLayers, maxLayerSize, maxRootfsSize, allowAboveDefault } = ctx.limits ?? {};
