@@ -2,7 +2,7 @@
 // Copy the monitor executable that `napi build` compiled (the crate's [[bin]], built with the addon)
 // beside the .node file: magikrun-youki-monitor.<platform suffix>, as the loader expects.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,9 @@ if (candidates.length === 0) {
 }
 const glibc = process.report?.getReport?.()?.header?.glibcVersionRuntime !== undefined;
 const dest = path.join(pkg, `magikrun-youki-monitor.linux-${process.arch}-${glibc ? 'gnu' : 'musl'}`);
-copyFileSync(candidates[0], dest);
-chmodSync(dest, 0o755);
+// Copied beside it and renamed over it: a running container's monitor keeps the old file busy (ETXTBSY).
+const tmp = `${dest}.tmp-${process.pid}`;
+copyFileSync(candidates[0], tmp);
+chmodSync(tmp, 0o755);
+renameSync(tmp, dest);
 console.log(`copy-monitor: ${candidates[0]} -> ${path.relative(pkg, dest)}`);
