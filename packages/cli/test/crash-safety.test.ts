@@ -126,15 +126,19 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
     }
   });
 
-  it('SIGKILL of a container\'s monitor at random moments, from create on: 30 trials', { timeout: 600_000 }, async () => {
-    showSteps();
+  /**
+   * 30 trials: `run -d` a container, SIGKILL the process recorded in `file` (the monitor, or the init) at
+   * a random moment after it appears, let the workload end, then clean up and check.
+   */
+  async function killRecordedProcessTrials(which: 'monitor' | 'init'): Promise<void> {
+    const file = which === 'monitor' ? 'monitor.json' : 'init.json';
     for (let i = 0; i < 30; i++) {
-      const id = `mk-crash-mon-${process.pid}-${i}`;
+      const id = `mk-crash-${which}-${process.pid}-${i}`;
       const delay = Math.floor(random() * 400);
       const how = CLEANUPS[i % CLEANUPS.length]!;
-      const what = `trial ${i}: monitor killed ${delay} ms after it appeared (seed ${seed})`;
+      const what = `trial ${i}: ${which} killed ${delay} ms after it appeared (seed ${seed})`;
       const run = runCli(['run', '-d', '--name', id, busybox(), 'sh', '-c', 'sleep 1'], { root });
-      const pid = await recordedPid(id, 'monitor.json', Date.now() + 10_000);
+      const pid = await recordedPid(id, file, Date.now() + 10_000);
       if (pid !== undefined) {
         await sleep(delay);
         try {
@@ -145,35 +149,22 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       }
       const r = await run;
       log.push(`${what}: run -d → ${r.code} ${r.stderr.trim()}`);
-      // Let the orphaned workload end on its own (sleep 1): a container whose monitor died and whose init
-      // then exited has no exit record, and `ps`/`gc` clean up its runtime state — the bundle and snapshot
+      // Let the workload end on its own (sleep 1): after a killed monitor, a container whose init then
+      // exited has no exit record, and `ps`/`gc` clean up its runtime state — the bundle and snapshot
       // must not be stranded by that.
       const init = await recordedPid(id, 'init.json', Date.now() + 50);
       if (init !== undefined) for (let t = 0; t < 300 && running(init); t++) await sleep(10);
       await cleanUpAndCheck(id, how, what);
     }
+  }
+
+  it('SIGKILL of a container\'s monitor at random moments, from create on: 30 trials', { timeout: 600_000 }, async () => {
+    showSteps();
+    await killRecordedProcessTrials('monitor');
   });
 
   it('SIGKILL of a container\'s init at random moments: 30 trials', { timeout: 600_000 }, async () => {
     showSteps();
-    for (let i = 0; i < 30; i++) {
-      const id = `mk-crash-init-${process.pid}-${i}`;
-      const delay = Math.floor(random() * 400);
-      const how = CLEANUPS[i % CLEANUPS.length]!;
-      const what = `trial ${i}: init killed ${delay} ms after it appeared (seed ${seed})`;
-      const run = runCli(['run', '-d', '--name', id, busybox(), 'sh', '-c', 'sleep 1'], { root });
-      const pid = await recordedPid(id, 'init.json', Date.now() + 10_000);
-      if (pid !== undefined) {
-        await sleep(delay);
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      const r = await run;
-      log.push(`${what}: run -d → ${r.code} ${r.stderr.trim()}`);
-      await cleanUpAndCheck(id, how, what);
-    }
+    await killRecordedProcessTrials('init');
   });
 });
