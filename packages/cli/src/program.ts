@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { isMagikrunError } from '@magikrun/core';
+import { formatError } from './global-options.js';
 import { registerRun } from './commands/run.js';
 import { registerPull } from './commands/pull.js';
 import { registerInfo } from './commands/info.js';
@@ -24,12 +24,6 @@ import { EXIT_MAGIKRUN_FAILED, exitCodeForError } from './exit-codes.js';
 /** This package's version, from its package.json (dist/bin.js → ../package.json). */
 function cliVersion(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-}
-
-/** Options every command accepts. */
-export interface GlobalOptions {
-  /** magikrun's data root (blobs, images, bundles, cache). @default $MAGIKRUN_ROOT or ~/.magikrun */
-  root?: string;
 }
 
 /** Build the command tree; `setExitCode` receives each command's result. */
@@ -82,10 +76,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`magikrun: ${formatError(e)}\n`);
     return exitCodeForError(e);
   }
-}
-
-/** One line for the user: the message, plus the error code for typed errors. */
-export function formatError(e: unknown): string {
-  if (isMagikrunError(e)) return `${e.message} [${e.code}]`;
-  return e instanceof Error ? e.message : String(e);
 }

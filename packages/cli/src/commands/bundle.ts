@@ -18,7 +18,7 @@ import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, resolveImage } from '../image-source.js';
 import { SignalForwarder } from '../signals.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 
 /** The flags; `--memory`, `--cpus`, `--pids-limit` and `--network` are `run`'s (see linux-flags). */
 interface BundleFlags extends RegistryFlags, LinuxFlags {

@@ -11,7 +11,7 @@ import { gc, sweepBundleLeftovers } from '@magikrun/core';
 import { formatBytes } from '../format.js';
 import { openContext } from '../image-source.js';
 import { containerExists, openHostRuntimes } from '../host-containers.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 
 export function registerGc(program: Command, setExitCode: (code: number) => void): void {
   program

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { formatPlatform, LocalImageIndex } from '@magikrun/core';
 import { formatAge, formatBytes, formatTable } from '../format.js';
 import { dataRoot } from '../image-source.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 
 export function registerImages(program: Command, setExitCode: (code: number) => void): void {
   program

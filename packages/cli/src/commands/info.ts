@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { CAPABILITIES, Platform } from '@magikrun/core';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 import { dataRoot, openRegistry } from '../image-source.js';
 
 export function registerInfo(program: Command, setExitCode: (code: number) => void): void {

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { err, ErrorCode, loadArchive } from '@magikrun/core';
 import { openContext } from '../image-source.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 
 export function registerLoad(program: Command, setExitCode: (code: number) => void): void {
   program

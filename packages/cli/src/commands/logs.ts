@@ -10,7 +10,7 @@ import { err, ErrorCode } from '@magikrun/core';
 import { pipeline } from 'node:stream/promises';
 import { isClosedPipe } from '../closed-pipe.js';
 import { containerLogs, findContainer, openHostRuntimes } from '../host-containers.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 
 export function registerLogs(program: Command, setExitCode: (code: number) => void): void {
   program

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { formatAge, formatTable } from '../format.js';
 import { listContainers, noHostRuntime, openHostRuntimes, type ContainerInfo } from '../host-containers.js';
-import { formatError, type GlobalOptions } from '../program.js';
+import { formatError, type GlobalOptions } from '../global-options.js';
 
 /** The image a container was made from (its annotation), else its bundle directory. */
 export function imageOf(c: Pick<ContainerInfo, 'annotations' | 'bundle'>): string {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { openContext, openRegistry, resolveImage } from '../image-source.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 
 export function registerPull(program: Command, setExitCode: (code: number) => void): void {

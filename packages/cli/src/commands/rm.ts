@@ -11,7 +11,7 @@ import { err, ErrorCode, isMagikrunError, sweepBundleLeftovers } from '@magikrun
 import { containerExists, findContainer, noHostRuntime, openHostRuntimes, type HostRuntimes } from '../host-containers.js';
 import { removeLinuxBundle } from '../linux-bundle.js';
 import { openContext } from '../image-source.js';
-import { formatError, type GlobalOptions } from '../program.js';
+import { formatError, type GlobalOptions } from '../global-options.js';
 import { EXIT_MAGIKRUN_FAILED } from '../exit-codes.js';
 
 export function registerRm(program: Command, setExitCode: (code: number) => void): void {

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { err, ErrorCode, isDigest, LocalImageIndex, parseImageSource, sourceKey } from '@magikrun/core';
 import { dataRoot } from '../image-source.js';
-import { formatError, type GlobalOptions } from '../program.js';
+import { formatError, type GlobalOptions } from '../global-options.js';
 import { EXIT_MAGIKRUN_FAILED } from '../exit-codes.js';
 
 export function registerRmi(program: Command, setExitCode: (code: number) => void): void {

@@ -29,7 +29,7 @@ import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, openRegistry, resolveImage, type CliContext } from '../image-source.js';
 import type { RuntimeRegistry } from '@magikrun/registry';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 
 interface RunOptions extends RegistryFlags {
   runtime?: string;

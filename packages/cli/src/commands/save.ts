@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { exportImage } from '@magikrun/core';
 import { formatBytes } from '../format.js';
 import { openContext } from '../image-source.js';
-import type { GlobalOptions } from '../program.js';
+import type { GlobalOptions } from '../global-options.js';
 
 export function registerSave(program: Command, setExitCode: (code: number) => void): void {
   program

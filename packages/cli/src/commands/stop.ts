@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_STOP_TIMEOUT, err, ErrorCode } from '@magikrun/core';
 import { findContainer, openHostRuntimes } from '../host-containers.js';
-import { formatError, type GlobalOptions } from '../program.js';
+import { formatError, type GlobalOptions } from '../global-options.js';
 import { EXIT_MAGIKRUN_FAILED } from '../exit-codes.js';
 
 /** `-t SECONDS` in ms. @throws MagikrunError `INVALID_ARGUMENT` for anything but a whole number of seconds ≥ 0. */

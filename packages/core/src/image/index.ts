@@ -52,6 +52,6 @@ export { currentLayoutDigest } from './layout-digest.js';
 export type { PulledImage, PullOptions, PullProgress } from './types.js';
 export { gc, type GcOptions, type GcReport } from './gc.js';
 export { parseArchiveReference, type ArchiveReference } from './source.js';
-export { importArchive } from './import-archive.js';
+export { importArchive } from './pull.js';
 export { exportImage, type ExportResult } from './export-layout.js';
 export { loadArchive, CONTAINERD_IMAGE_NAME, type LoadedArchive } from './load-archive.js';

@@ -12,7 +12,7 @@ import { resolveLimits } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { canonicalTag, importDockerArchive, parseEntries, readSmall } from './docker-archive.js';
-import { withExtractedArchive } from './import-archive.js';
+import { withExtractedArchive } from './extracted-archive.js';
 import { REF_NAME_ANNOTATION } from './layout-fetcher.js';
 import { LocalImageIndex } from './local-index.js';
 import { parseManifestDocument } from './manifest.js';

@@ -20,7 +20,8 @@ import type { ImageFetcher } from './fetcher.js';
 import { checkConcurrency, fetchBlobs, OverallProgress, type FetchBlobsOptions } from './fetch-blobs.js';
 import { parseImageConfig, type ImageConfig } from './image-config.js';
 import { LayoutFetcher } from './layout-fetcher.js';
-import { importArchive } from './import-archive.js';
+import { importDockerArchive } from './docker-archive.js';
+import { withExtractedArchive } from './extracted-archive.js';
 import { LocalImageIndex } from './local-index.js';
 import type { Lease } from '../storage/lease-types.js';
 import { parseManifestDocument, rejectSchema1, type Descriptor, type ImageManifest } from './manifest.js';
@@ -30,7 +31,7 @@ import { RegistryClient, registryAccess } from './registry-client.js';
 import { checkDistributable } from './non-distributable.js';
 import { RegistryFetcher } from './registry-fetcher.js';
 import { selectManifest } from './select-manifest.js';
-import { parseImageSource, sourceKey, type ImageSource } from './source.js';
+import { parseImageSource, sourceKey, type ArchiveReference, type ImageSource } from './source.js';
 import type { PulledImage, PullOptions, PullProgress } from './types.js';
 
 /** How many nested indexes a pull follows (index → index → manifest). */
@@ -137,6 +138,31 @@ export async function pullImage(reference: string | ImageSource, store: BlobStor
     }
     throw e;
   }
+}
+
+/**
+ * Import the image an archive source names into `store` and record it under `archive.canonical`:
+ * `oci-archive:FILE[:TAG]` (an OCI image layout in a tar, as skopeo writes it) is extracted and read
+ * exactly like an `oci:` layout (the same checks as a pull); `docker-archive:FILE[:REF]` (a `docker
+ * save` archive) is converted by `importDockerArchive`. Blobs are held by a lease until the image index
+ * entry exists, so a concurrent `gc` cannot sweep them.
+ *
+ * @throws MagikrunError `NOT_FOUND` (no file; no image with that tag/ref), `INVALID_ARGUMENT`
+ *   (not a tar, malformed index.json / manifest.json, several images and none named), `PATH_ESCAPE`,
+ *   `LIMIT_EXCEEDED`, `DIGEST_MISMATCH` (a blob or a layer's diff_id does not match), `ABORTED`,
+ *   `TIMEOUT`, and any error of `pullImage` for the `oci-archive` form.
+ */
+export async function importArchive(
+  transport: 'oci-archive' | 'docker-archive',
+  archive: ArchiveReference,
+  store: BlobStore,
+  options: PullOptions = {},
+): Promise<PulledImage> {
+  return withExtractedArchive(archive.file, store, options, async (extracted) => {
+    if (transport === 'docker-archive') return importDockerArchive(extracted, archive, store, options);
+    // An OCI layout: read it as `oci:` would be, recorded under the archive's key.
+    return pullImage({ transport: 'oci', layout: { dir: extracted.dir, tag: archive.ref, canonical: archive.canonical } }, store, options);
+  });
 }
 
 async function pullInner(

@@ -19,20 +19,12 @@ import { httpRequest } from './http.js';
 import { err, ErrorCode } from '../errors.js';
 import { findChallenge, type AuthChallenge } from './auth-challenge.js';
 import { dockerConfigCredentials } from './credentials/resolve-credentials.js';
+import type { RegistryCredentials } from './credentials/types.js';
 import { describeRegistryErrors, networkError } from './http-errors.js';
 import { readLimited } from './read-limited.js';
 import { isLoopbackRegistry } from './reference.js';
 
-/** A user name and password (or token used as password) for a registry. */
-export interface RegistryCredentials {
-  username: string;
-  password: string;
-  /**
-   * An OAuth2 refresh token (Docker config `identitytoken`): exchanged at the token realm with
-   * `POST grant_type=refresh_token`; `username`/`password` are then unused.
-   */
-  identityToken?: string;
-}
+export type { RegistryCredentials } from './credentials/types.js';
 
 /**
  * Credentials, or a function that finds them for a registry (e.g. an ECR token provider). It is

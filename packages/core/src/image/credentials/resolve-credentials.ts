@@ -8,7 +8,7 @@
  * @module image/credentials/resolve-credentials
  */
 import { err, ErrorCode } from '../../errors.js';
-import type { RegistryCredentials } from '../registry-auth.js';
+import type { RegistryCredentials } from './types.js';
 import { runCredentialHelper } from './credential-helper.js';
 import path from 'node:path';
 import {
