@@ -11,8 +11,7 @@ import { err, ErrorCode, isMagikrunError, sweepBundleLeftovers } from '@magikrun
 import { containerExists, findContainer, noHostRuntime, openHostRuntimes, type HostRuntimes } from '../host-containers.js';
 import { removeLinuxBundle } from '../linux-bundle.js';
 import { openContext } from '../image-source.js';
-import { formatError, type GlobalOptions } from '../global-options.js';
-import { EXIT_MAGIKRUN_FAILED } from '../exit-codes.js';
+import { eachArgument, type GlobalOptions } from '../global-options.js';
 
 export function registerRm(program: Command, setExitCode: (code: number) => void): void {
   program
@@ -24,17 +23,12 @@ export function registerRm(program: Command, setExitCode: (code: number) => void
       const root = cmd.optsWithGlobals<GlobalOptions>().root;
       const hosts = await openHostRuntimes(root);
       const { root: dataRoot } = await openContext(root);
-      let failed = false;
-      for (const id of ids) {
-        try {
+      setExitCode(
+        await eachArgument(ids, async (id) => {
           await remove(hosts, dataRoot, id, opts.force === true);
           process.stdout.write(`${id}\n`);
-        } catch (e) {
-          failed = true;
-          process.stderr.write(`magikrun: ${formatError(e)}\n`);
-        }
-      }
-      setExitCode(failed ? EXIT_MAGIKRUN_FAILED : 0);
+        }),
+      );
     });
 }
 

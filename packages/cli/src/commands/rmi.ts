@@ -7,8 +7,7 @@
 import type { Command } from 'commander';
 import { err, ErrorCode, isDigest, LocalImageIndex, parseImageSource, sourceKey } from '@magikrun/core';
 import { dataRoot } from '../image-source.js';
-import { formatError, type GlobalOptions } from '../global-options.js';
-import { EXIT_MAGIKRUN_FAILED } from '../exit-codes.js';
+import { eachArgument, type GlobalOptions } from '../global-options.js';
 
 export function registerRmi(program: Command, setExitCode: (code: number) => void): void {
   program
@@ -17,9 +16,8 @@ export function registerRmi(program: Command, setExitCode: (code: number) => voi
     .argument('<image...>', 'references as pulled (alpine, oci:DIR:TAG, docker-archive:FILE…), or a manifest digest sha256:…')
     .action(async (refs: string[], _opts: unknown, cmd: Command) => {
       const index = new LocalImageIndex(dataRoot(cmd.optsWithGlobals<GlobalOptions>().root));
-      let failed = false;
-      for (const ref of refs) {
-        try {
+      setExitCode(
+        await eachArgument(refs, async (ref) => {
           let keys: string[];
           if (isDigest(ref)) {
             keys = (await index.list()).filter((e) => e.digest === ref || e.indexDigest === ref).map((e) => e.reference);
@@ -30,11 +28,7 @@ export function registerRmi(program: Command, setExitCode: (code: number) => voi
           for (const k of keys) if (await index.delete(k)) removed.push(k);
           if (removed.length === 0) throw err(ErrorCode.NotFound, `no such image: ${ref} (see "magikrun images")`, { reference: ref });
           for (const k of removed) process.stdout.write(`Untagged: ${k}\n`);
-        } catch (e) {
-          failed = true;
-          process.stderr.write(`magikrun: ${formatError(e)}\n`);
-        }
-      }
-      setExitCode(failed ? EXIT_MAGIKRUN_FAILED : 0);
+        }),
+      );
     });
 }

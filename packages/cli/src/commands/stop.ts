@@ -8,8 +8,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_STOP_TIMEOUT, err, ErrorCode } from '@magikrun/core';
 import { findContainer, openHostRuntimes } from '../host-containers.js';
-import { formatError, type GlobalOptions } from '../global-options.js';
-import { EXIT_MAGIKRUN_FAILED } from '../exit-codes.js';
+import { eachArgument, type GlobalOptions } from '../global-options.js';
 
 /** `-t SECONDS` in ms. @throws MagikrunError `INVALID_ARGUMENT` for anything but a whole number of seconds ≥ 0. */
 export function stopTimeoutMs(value: string | undefined): number {
@@ -27,9 +26,8 @@ export function registerStop(program: Command, setExitCode: (code: number) => vo
     .action(async (ids: string[], opts: { time?: string }, cmd: Command) => {
       const timeoutMs = stopTimeoutMs(opts.time);
       const hosts = await openHostRuntimes(cmd.optsWithGlobals<GlobalOptions>().root);
-      let failed = false;
-      for (const id of ids) {
-        try {
+      setExitCode(
+        await eachArgument(ids, async (id) => {
           const { runtime, info } = await findContainer(hosts, id);
           if (info.status !== 'stopped') {
             await runtime.stop(id, { timeoutMs }).catch(async (e: unknown) => {
@@ -40,11 +38,7 @@ export function registerStop(program: Command, setExitCode: (code: number) => vo
             });
           }
           process.stdout.write(`${id}\n`);
-        } catch (e) {
-          failed = true;
-          process.stderr.write(`magikrun: ${formatError(e)}\n`);
-        }
-      }
-      setExitCode(failed ? EXIT_MAGIKRUN_FAILED : 0);
+        }),
+      );
     });
 }
