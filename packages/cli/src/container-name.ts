@@ -4,7 +4,7 @@
  * @module container-name
  */
 import { claimBundle, err, ErrorCode, isMagikrunError, sweepBundleLeftovers, validateContainerId } from '@magikrun/core';
-import type { BundleClaim, LockHolder } from '@magikrun/core';
+import type { BundleClaim, ContainerStatus, LockHolder, OciRuntime } from '@magikrun/core';
 import type { RuntimeRegistry } from '@magikrun/registry';
 import { containerExists, hostScoped } from './host-containers.js';
 
@@ -18,6 +18,9 @@ export const MAX_DIRECTORY_NAME = 255;
  */
 export const MAX_CONTAINER_NAME_LENGTH = MAX_DIRECTORY_NAME - '.tmp--'.length - 12;
 
+/** docker's container name rule (daemon/names: `[a-zA-Z0-9][a-zA-Z0-9_.-]`), one character allowed. */
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
 /**
  * `name` if it is a valid container id (core's `validateContainerId`) of at most 237 characters.
  *
@@ -25,6 +28,9 @@ export const MAX_CONTAINER_NAME_LENGTH = MAX_DIRECTORY_NAME - '.tmp--'.length - 
  */
 export function validateContainerName(name: string): string {
   const id = validateContainerId(name);
+  if (!DOCKER_NAME.test(id)) {
+    throw err(ErrorCode.InvalidArgument, `container name ${JSON.stringify(id)} must start with a letter or digit and hold only letters, digits, "_", "." and "-" (as docker requires)`, { name: id });
+  }
   if (id.length > MAX_CONTAINER_NAME_LENGTH) {
     throw err(ErrorCode.InvalidArgument, `container name is ${id.length} characters long; use at most ${MAX_CONTAINER_NAME_LENGTH} (it names directories, whose names hold at most ${MAX_DIRECTORY_NAME} bytes with the bundle's staging affixes)`, {
       length: id.length,
@@ -67,20 +73,30 @@ export async function reserveContainerName(root: string, registry: RuntimeRegist
 
 /**
  * Refuse `id` when a runtime whose containers outlive magikrun (`scope: 'host'`, e.g. youki) already
- * holds a container of that name (its `state(id)` answers), as `docker run --name` does.
+ * holds a container of that name (its `state(id)` answers), as `docker run --name` does. A stopped one
+ * is looked at once more after the runtime's `list()`, which removes containers whose monitor died
+ * without recording an exit (nothing can show or wait for them any more; `ps -a` would not list them).
  *
  * @throws MagikrunError `ALREADY_EXISTS` pointing at `magikrun rm`.
  */
 export async function refuseTakenName(registry: RuntimeRegistry, id: string): Promise<void> {
-  for (const name of registry.availableRuntimes()) {
-    const runtime = registry.get(name);
-    if (!runtime || runtime.scope !== 'host') continue;
-    try {
-      await runtime.state(id);
-    } catch (e) {
-      if (isMagikrunError(e, ErrorCode.NotFound)) continue;
-      throw e;
+  for (const runtime of hostScoped(registry)) {
+    const status = await statusOf(runtime, id);
+    if (status === undefined) continue;
+    if (status === 'stopped') {
+      await runtime.list();
+      if ((await statusOf(runtime, id)) === undefined) continue;
     }
     throw err(ErrorCode.AlreadyExists, `container name "${id}" is already in use (magikrun rm ${id} to remove it)`, { id, runtime: runtime.name });
+  }
+}
+
+/** The status of container `id`, or undefined when `runtime` has none of that id. */
+async function statusOf(runtime: OciRuntime, id: string): Promise<ContainerStatus | undefined> {
+  try {
+    return (await runtime.state(id)).status;
+  } catch (e) {
+    if (isMagikrunError(e, ErrorCode.NotFound)) return undefined;
+    throw e;
   }
 }

@@ -31,6 +31,10 @@ describe('parseSize (docker RAMInBytes)', () => {
     expect(parseSize('--memory', value)).toBe(bytes);
   });
 
+  it('names the ceiling for sizes of 2^53 bytes or more', () => {
+    expect(() => parseSize('--memory', '8p')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('at most 9007199254740991 bytes') }));
+  });
+
   it.each(['', 'm', '64x', '64 mb b', '1e9', '-5', '0', '0m', '0.4', '64mbb', '64bi', '64i', ' 64', '1.2.3m', '0x40', '64e', '1z', '9007199254740993', '99999999p'])(
     'refuses %j with INVALID_ARGUMENT naming the flag',
     (value) => {
@@ -56,11 +60,14 @@ describe('parseDurationMs (bare seconds, else Go durations)', () => {
     ['2500µs', 3],
     ['1500000ns', 2],
     ['30s', 30_000],
+    ['100ns', 1],
+    ['1us', 1],
+    ['596h', 2_145_600_000],
   ])('%s = %d ms', (value, ms) => {
     expect(parseDurationMs('--timeout', value)).toBe(ms);
   });
 
-  it.each(['', 's', '5x', '5 s', '1m 30s', '-5s', '-5', '0', '0s', '1d', '1 hour', 'soon', '100ns', '1e3', '30S', '25d', 'Infinity'])(
+  it.each(['', 's', '5x', '5 s', '1m 30s', '-5s', '-5', '0', '0s', '1d', '1 hour', 'soon', '1e3', '30S', '25d', 'Infinity', '597h', '0.0'])(
     'refuses %j with INVALID_ARGUMENT naming the flag',
     (value) => {
       expect(() => parseDurationMs('--timeout', value)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('--timeout') }));

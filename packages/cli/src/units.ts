@@ -30,6 +30,9 @@ const UNIT_POWER: Readonly<Record<string, number>> = { k: 1, m: 2, g: 3, t: 4, p
 export function parseSize(flag: string, value: string): number {
   const m = SIZE.exec(value);
   const n = m ? Math.floor(Number(m[1]) * 1024 ** (m[2] ? UNIT_POWER[m[2].toLowerCase()]! : 0)) : NaN;
+  if (m && n > Number.MAX_SAFE_INTEGER) {
+    throw err(ErrorCode.InvalidArgument, `${flag} ${JSON.stringify(value)}: at most ${Number.MAX_SAFE_INTEGER} bytes (2^53 − 1)`, { flag, value, max: Number.MAX_SAFE_INTEGER });
+  }
   if (!Number.isSafeInteger(n) || n <= 0) {
     throw err(ErrorCode.InvalidArgument, `${flag} ${JSON.stringify(value)}: expected a positive size such as 64m, 512MiB or 1g (units b, k, m, g, t, p, powers of 1024)`, { flag, value });
   }
@@ -39,20 +42,26 @@ export function parseSize(flag: string, value: string): number {
 /** Go's duration grammar (time.ParseDuration), without a sign: at least one number+unit pair. */
 const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 const BARE_SECONDS = /^\d+(?:\.\d+)?$/;
+/** The longest duration, in ms: 2^31 − 1, the longest timer Node.js keeps. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /**
  * A duration flag in whole milliseconds (rounded to the nearest; at least 1).
  *
  * @param flag the flag as typed, for the message (`--timeout`).
- * @returns a positive safe integer of ms.
- * @throws MagikrunError `INVALID_ARGUMENT` for anything outside the grammar, or a duration under 0.5 ms
- *   or above 2^31 − 1 ms (about 24.8 days, the longest timer Node.js keeps).
+ * @returns a positive safe integer of ms (a positive duration under 1 ms counts as 1 ms).
+ * @throws MagikrunError `INVALID_ARGUMENT` for anything outside the grammar, zero, or a duration above
+ *   2^31 − 1 ms (about 596 hours, the longest timer Node.js keeps).
  */
 export function parseDurationMs(flag: string, value: string): number {
   const ms = BARE_SECONDS.test(value) ? Number(value) * 1000 : GO_DURATION.test(value) ? parseDuration(value.replace(/μ/g, 'µ')) : undefined;
-  const n = typeof ms === 'number' ? Math.round(ms) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0 || n > 2 ** 31 - 1) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
     throw err(ErrorCode.InvalidArgument, `${flag} ${JSON.stringify(value)}: expected a duration such as 30 (seconds), 500ms, 1m30s or 2h`, { flag, value });
+  }
+  // Below a millisecond counts as one: the timers have millisecond resolution.
+  const n = Math.max(1, Math.round(ms));
+  if (n > MAX_DURATION_MS) {
+    throw err(ErrorCode.InvalidArgument, `${flag} ${JSON.stringify(value)}: at most ${MAX_DURATION_MS} ms (about 596h, the longest timer Node.js keeps)`, { flag, value, max: MAX_DURATION_MS });
   }
   return n;
 }

@@ -88,6 +88,16 @@ describe.runIf(linux)('a container whose monitor died', () => {
     expect((await runCli(['rm', id], { root })).stderr).toMatch(/no such container.*\[NOT_FOUND\]/);
   });
 
+  it('monitor killed and the workload then ended, with nothing listed in between: run --name takes the name at once', async () => {
+    const id = name();
+    const { monitor, init } = await detached(id);
+    await killAndWait(monitor);
+    await killAndWait(init);
+    const reused = await runCli(['run', '-q', '--name', id, images.refs.busybox, 'echo', 'reused'], { root });
+    expect({ code: reused.code, stdout: reused.stdout, stderr: reused.stderr }).toEqual({ code: 0, stdout: 'reused\n', stderr: '' });
+    expect(await leftovers(id, root)).toEqual([]);
+  });
+
   it('monitor and init gone and the runtime state cleaned up (as after a reboot): run --name reuses the name, gc sweeps the rest', async () => {
     const a = name();
     const b = name();

@@ -39,6 +39,9 @@ export async function runLinux(run: LinuxRun): Promise<number> {
   const { ctx, runtime, id, signals } = run;
   const bundle = await buildLinuxBundle({ root: ctx.root, store: ctx.store, image: run.image, signal: signals.abort.signal, onWarning: (m) => process.stderr.write(`magikrun: warning: ${m}\n`) }, id, run.build);
   let keep = false;
+  // Only a container this run created is deleted on the way out: a create refused with ALREADY_EXISTS
+  // (another data root's run took the same id meanwhile) must not delete that other container.
+  let created = false;
   try {
     signals.throwIfReceived();
     // Detached: `detach` makes the runtime send stdout/stderr to its log files (YoukiRuntime's
@@ -47,6 +50,7 @@ export async function runLinux(run: LinuxRun): Promise<number> {
       ? { detach: true, stdio: { stdin: 'ignore' }, signal: signals.abort.signal }
       : { stdio: { stdin: run.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr }, signal: signals.abort.signal };
     await runtime.create(id, bundle, options);
+    created = true;
     signals.throwIfReceived();
     if (run.detach) {
       await runtime.start(id);
@@ -68,14 +72,19 @@ export async function runLinux(run: LinuxRun): Promise<number> {
     keep = !run.remove;
     return reportExit(id, status);
   } finally {
-    if (!keep) await discard(runtime, id, bundle);
+    if (!keep) await discard(runtime, id, bundle, created);
   }
 }
 
-/** Delete the container (forced: it may still run after a failure) and remove its bundle and snapshot. */
-async function discard(runtime: OciRuntime, id: string, bundle: OciBundle): Promise<void> {
-  await runtime.delete(id, { force: true }).catch((e: unknown) => {
-    if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
-  });
+/**
+ * Delete the container if this run created it (forced: it may still run after a failure), then remove
+ * the bundle and snapshot.
+ */
+async function discard(runtime: OciRuntime, id: string, bundle: OciBundle, created: boolean): Promise<void> {
+  if (created) {
+    await runtime.delete(id, { force: true }).catch((e: unknown) => {
+      if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
+    });
+  }
   await removeLinuxBundle(id, bundle.path, bundle.annotations);
 }

@@ -122,6 +122,10 @@ export class BundleBuilder {
     const limits = resolveLimits(this.options.limits);
     const { kind: _kind, ...given } = options;
     const id = validateContainerId(given.id ?? randomBytes(8).toString('hex'));
+    if (id.startsWith('.')) {
+      // `.`-names in <root>/bundles are staging directories and other hidden entries, never bundles.
+      throw err(ErrorCode.InvalidArgument, `bundle id ${JSON.stringify(id)} starts with "."; start it with a letter or digit`, { id });
+    }
     const rest = { ...given, id };
     // The id's claim (bundle-claim.ts): taken before anything is written, kept for the bundle's life
     // in this process (removeBundle releases it), so that a process that dies mid-build or later
