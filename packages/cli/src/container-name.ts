@@ -4,9 +4,9 @@
  * @module container-name
  */
 import { claimBundle, err, ErrorCode, isMagikrunError, sweepBundleLeftovers, validateContainerId } from '@magikrun/core';
-import type { BundleClaim, ContainerStatus, LockHolder, OciRuntime } from '@magikrun/core';
+import type { BundleClaim, LockHolder } from '@magikrun/core';
 import type { RuntimeRegistry } from '@magikrun/registry';
-import { containerExists, hostScoped } from './host-containers.js';
+import { containerExists, containerStatus, hostScoped } from './host-containers.js';
 
 /** Longest directory name (bytes) on Linux file systems: youki refuses longer container ids. */
 export const MAX_DIRECTORY_NAME = 255;
@@ -81,22 +81,12 @@ export async function reserveContainerName(root: string, registry: RuntimeRegist
  */
 export async function refuseTakenName(registry: RuntimeRegistry, id: string): Promise<void> {
   for (const runtime of hostScoped(registry)) {
-    const status = await statusOf(runtime, id);
+    const status = await containerStatus(runtime, id);
     if (status === undefined) continue;
     if (status === 'stopped') {
       await runtime.list();
-      if ((await statusOf(runtime, id)) === undefined) continue;
+      if ((await containerStatus(runtime, id)) === undefined) continue;
     }
     throw err(ErrorCode.AlreadyExists, `container name "${id}" is already in use (magikrun rm ${id} to remove it)`, { id, runtime: runtime.name });
-  }
-}
-
-/** The status of container `id`, or undefined when `runtime` has none of that id. */
-async function statusOf(runtime: OciRuntime, id: string): Promise<ContainerStatus | undefined> {
-  try {
-    return (await runtime.state(id)).status;
-  } catch (e) {
-    if (isMagikrunError(e, ErrorCode.NotFound)) return undefined;
-    throw e;
   }
 }

@@ -6,10 +6,10 @@
  * @module host-containers
  */
 import { err, ErrorCode, isMagikrunError } from '@magikrun/core';
-import type { ContainerState, ExitStatus, OciRuntime } from '@magikrun/core';
+import type { ContainerState, ContainerStatus, ExitStatus, OciRuntime } from '@magikrun/core';
 import { BUILTIN_CANDIDATES } from '@magikrun/registry';
 import type { RuntimeRegistry, UnavailableRuntime } from '@magikrun/registry';
-import { openContext, openRegistry } from './image-source.js';
+import { openContext, openRegistry, type CliContext } from './image-source.js';
 
 /** A container as the CLI shows it: the OCI state plus what the runtime knows beyond it. */
 export interface ContainerInfo extends ContainerState {
@@ -71,6 +71,8 @@ export function containerLogs(runtime: OciRuntime, id: string, options: { follow
 
 /** The runtimes with host-scoped containers, and why the others of that kind are missing. */
 export interface HostRuntimes {
+  /** The data root and store they were opened with. */
+  ctx: CliContext;
   runtimes: OciRuntime[];
   unavailable: readonly UnavailableRuntime[];
 }
@@ -80,16 +82,19 @@ export function hostScoped(registry: RuntimeRegistry): OciRuntime[] {
   return registry.availableRuntimes().map((n) => registry.get(n)!).filter((rt) => rt.scope === 'host');
 }
 
+/** The status of container `id` in `runtime`, or undefined when it has none of that id. */
+export async function containerStatus(runtime: OciRuntime, id: string): Promise<ContainerStatus | undefined> {
+  try {
+    return (await runtime.state(id)).status;
+  } catch (e) {
+    if (isMagikrunError(e, ErrorCode.NotFound)) return undefined;
+    throw e;
+  }
+}
+
 /** Whether one of `runtimes` has a container `id`, in any status. */
 export async function containerExists(runtimes: readonly OciRuntime[], id: string): Promise<boolean> {
-  for (const rt of runtimes) {
-    try {
-      await rt.state(id);
-      return true;
-    } catch (e) {
-      if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
-    }
-  }
+  for (const rt of runtimes) if ((await containerStatus(rt, id)) !== undefined) return true;
   return false;
 }
 
@@ -100,7 +105,7 @@ export async function openHostRuntimes(root?: string): Promise<HostRuntimes> {
   const runtimes = hostScoped(registry);
   // The runtimes of Linux containers that did not load, with why (what `ps` and friends then report).
   const linux = new Set(BUILTIN_CANDIDATES.filter((c) => c.bundleKinds.includes('oci')).map((c) => c.name));
-  return { runtimes, unavailable: registry.unavailableRuntimes().filter((u) => linux.has(u.name)) };
+  return { ctx, runtimes, unavailable: registry.unavailableRuntimes().filter((u) => linux.has(u.name)) };
 }
 
 /**

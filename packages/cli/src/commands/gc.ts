@@ -9,7 +9,6 @@
 import type { Command } from 'commander';
 import { gc, sweepBundleLeftovers } from '@magikrun/core';
 import { formatBytes } from '../format.js';
-import { openContext } from '../image-source.js';
 import { containerExists, openHostRuntimes } from '../host-containers.js';
 import type { GlobalOptions } from '../global-options.js';
 
@@ -20,8 +19,8 @@ export function registerGc(program: Command, setExitCode: (code: number) => void
     .option('--dry-run', 'list what would be removed; remove nothing')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
-      const ctx = await openContext(cmd.optsWithGlobals<GlobalOptions>().root);
-      const hosts = await openHostRuntimes(ctx.root);
+      const hosts = await openHostRuntimes(cmd.optsWithGlobals<GlobalOptions>().root);
+      const { ctx } = hosts;
       // list() also removes the state of containers whose monitor and init died without a record.
       for (const rt of hosts.runtimes) await rt.list();
       const containers = await sweepBundleLeftovers(ctx.root, { dryRun: opts.dryRun === true, inUse: (id) => containerExists(hosts.runtimes, id) });

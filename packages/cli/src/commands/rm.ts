@@ -10,7 +10,6 @@ import type { Command } from 'commander';
 import { err, ErrorCode, isMagikrunError, sweepBundleLeftovers } from '@magikrun/core';
 import { containerExists, findContainer, noHostRuntime, openHostRuntimes, type HostRuntimes } from '../host-containers.js';
 import { removeLinuxBundle } from '../linux-bundle.js';
-import { openContext } from '../image-source.js';
 import { eachArgument, type GlobalOptions } from '../global-options.js';
 
 export function registerRm(program: Command, setExitCode: (code: number) => void): void {
@@ -20,12 +19,10 @@ export function registerRm(program: Command, setExitCode: (code: number) => void
     .argument('<id...>', 'container ids')
     .option('-f, --force', 'kill and remove running containers')
     .action(async (ids: string[], opts: { force?: boolean }, cmd: Command) => {
-      const root = cmd.optsWithGlobals<GlobalOptions>().root;
-      const hosts = await openHostRuntimes(root);
-      const { root: dataRoot } = await openContext(root);
+      const hosts = await openHostRuntimes(cmd.optsWithGlobals<GlobalOptions>().root);
       setExitCode(
         await eachArgument(ids, async (id) => {
-          await remove(hosts, dataRoot, id, opts.force === true);
+          await remove(hosts, id, opts.force === true);
           process.stdout.write(`${id}\n`);
         }),
       );
@@ -40,7 +37,7 @@ export function registerRm(program: Command, setExitCode: (code: number) => void
  * @throws MagikrunError `NOT_FOUND` (nothing of that name), `INVALID_STATE` (running without force; or
  *   a live magikrun process is creating it), and what the runtime's delete throws.
  */
-async function remove(hosts: HostRuntimes, root: string, id: string, force: boolean): Promise<void> {
+async function remove(hosts: HostRuntimes, id: string, force: boolean): Promise<void> {
   let found;
   try {
     found = hosts.runtimes.length > 0 ? await findContainer(hosts, id) : undefined;
@@ -61,7 +58,7 @@ async function remove(hosts: HostRuntimes, root: string, id: string, force: bool
     }
     return;
   }
-  const report = await sweepBundleLeftovers(root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });
+  const report = await sweepBundleLeftovers(hosts.ctx.root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });
   if (report.removed.includes(id)) return;
   const busy = report.busy.find((b) => b.id === id);
   if (busy) throw err(ErrorCode.InvalidState, `container ${id} is being created or removed by the magikrun process ${busy.holder.pid}; try again once it has finished`, { id, pid: busy.holder.pid });

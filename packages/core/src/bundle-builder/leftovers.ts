@@ -69,16 +69,31 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** Ids that have a claim file, a staging directory or a bundle directory under `root`. */
-export async function bundleIdsOnDisk(root: string): Promise<string[]> {
-  const ids = new Set<string>();
-  for (const n of await names(path.join(root, CLAIMS_DIR))) if (n.endsWith('.lock')) ids.add(n.slice(0, -'.lock'.length));
+/** What is on disk under a data root, by bundle id: claim files, staging directories, bundle directories. */
+interface BundlesOnDisk {
+  claims: Set<string>;
+  staging: Set<string>;
+  bundles: Set<string>;
+}
+
+async function scanBundles(root: string): Promise<BundlesOnDisk> {
+  const found: BundlesOnDisk = { claims: new Set(), staging: new Set(), bundles: new Set() };
+  for (const n of await names(path.join(root, CLAIMS_DIR))) if (n.endsWith('.lock')) found.claims.add(n.slice(0, -'.lock'.length));
   for (const n of await names(path.join(root, 'bundles'))) {
     const m = STAGING.exec(n);
-    if (m) ids.add(m[1]!);
-    else if (!n.startsWith('.')) ids.add(n);
+    if (m) found.staging.add(m[1]!);
+    else if (!n.startsWith('.')) found.bundles.add(n);
   }
-  return [...ids].filter((id) => {
+  return found;
+}
+
+/** Ids that have a claim file, a staging directory or a bundle directory under `root`. */
+export async function bundleIdsOnDisk(root: string): Promise<string[]> {
+  return idsOf(await scanBundles(root));
+}
+
+function idsOf({ claims, staging, bundles }: BundlesOnDisk): string[] {
+  return [...new Set([...claims, ...staging, ...bundles])].filter((id) => {
     try {
       validateContainerId(id);
       return true;
@@ -133,15 +148,15 @@ async function removeLeftovers(root: string, id: string, ownsSnapshot: boolean):
 export async function sweepBundleLeftovers(root: string, options: BundleSweepOptions): Promise<BundleSweepReport> {
   const abs = path.resolve(root);
   const report: BundleSweepReport = { dryRun: options.dryRun === true, removed: [], busy: [], inUse: [] };
-  const ids = options.ids ? [...options.ids] : await bundleIdsOnDisk(abs);
+  const onDisk = await scanBundles(abs);
+  const ids = options.ids ? [...options.ids] : idsOf(onDisk);
   // Scratch directories of dead layer builds and overlay probes (with their mounts) go first.
   if (!report.dryRun && (await exists(path.join(abs, 'snapshots', 'locks')))) await removeAbandonedScratch(path.join(abs, 'snapshots'));
   for (const id of ids) {
     validateContainerId(id);
-    const hadClaim = await exists(claimPath(abs, id));
-    const hasStaging = (await names(path.join(abs, 'bundles'))).some((n) => STAGING.exec(n)?.[1] === id);
-    const hasBundle = await exists(path.join(abs, 'bundles', id));
-    if (!hadClaim && !hasStaging && !hasBundle) continue;
+    const hadClaim = onDisk.claims.has(id);
+    const hasStaging = onDisk.staging.has(id);
+    if (!hadClaim && !hasStaging && !onDisk.bundles.has(id)) continue;
     if (await options.inUse(id)) {
       report.inUse.push(id);
       continue;

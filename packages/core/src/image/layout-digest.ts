@@ -6,10 +6,9 @@
  * @module image/layout-digest
  */
 import { MAX_MANIFEST_SIZE } from '../constants.js';
-import { err, ErrorCode } from '../errors.js';
-import { sha256Digest } from '../storage/digest.js';
 import { LayoutFetcher } from './layout-fetcher.js';
 import type { LayoutReference } from './source.js';
+import { verifyBytes } from './verify-bytes.js';
 
 /**
  * The digest of the manifest or index `layout` names now: `index.json` is read again, the entry for
@@ -25,18 +24,5 @@ import type { LayoutReference } from './source.js';
 export async function currentLayoutDigest(layout: LayoutReference, options: { maxManifestSize?: number } = {}): Promise<string> {
   const fetcher = new LayoutFetcher(layout, options.maxManifestSize ?? MAX_MANIFEST_SIZE);
   const top = await fetcher.top();
-  const actual = sha256Digest(top.bytes);
-  if (top.expectedDigest !== undefined && actual !== top.expectedDigest) {
-    throw err(ErrorCode.DigestMismatch, `the manifest of ${fetcher.label} hashes to ${actual}, not ${top.expectedDigest} as ${top.expectedFrom} says`, {
-      expected: top.expectedDigest,
-      actual,
-    });
-  }
-  if (top.expectedSize !== undefined && top.bytes.length !== top.expectedSize) {
-    throw err(ErrorCode.DigestMismatch, `the manifest of ${fetcher.label} is ${top.bytes.length} bytes, not ${top.expectedSize} as ${top.expectedFrom} says`, {
-      expected: top.expectedSize,
-      actual: top.bytes.length,
-    });
-  }
-  return actual;
+  return verifyBytes(top.bytes, top.expectedDigest, top.expectedSize, `the manifest of ${fetcher.label}`, top.expectedFrom);
 }

@@ -29,6 +29,7 @@ import { INDEX_MEDIA_TYPES } from './media-types.js';
 import { formatPlatform, parsePlatform, platformMatches } from './platform-match.js';
 import { RegistryClient, registryAccess } from './registry-client.js';
 import { checkDistributable } from './non-distributable.js';
+import { verifyBytes } from './verify-bytes.js';
 import { RegistryFetcher } from './registry-fetcher.js';
 import { selectManifest } from './select-manifest.js';
 import { parseImageSource, sourceKey, type ArchiveReference, type ImageSource } from './source.js';
@@ -42,20 +43,6 @@ function fetcherFor(source: ImageSource, limits: Limits, options: PullOptions): 
   if (source.transport !== 'docker') throw err(ErrorCode.Internal, `no fetcher for ${source.transport} sources`, {});
   const client = new RegistryClient(source.reference.registry, registryAccess(options));
   return new RegistryFetcher(client, source.reference, limits.maxManifestSize);
-}
-
-function verifyBytes(bytes: Buffer, expectedDigest: string | undefined, expectedSize: number | undefined, what: string, from: string): string {
-  const actual = sha256Digest(bytes);
-  if (expectedDigest !== undefined && actual !== expectedDigest) {
-    throw err(ErrorCode.DigestMismatch, `${what} hashes to ${actual}, not ${expectedDigest} as ${from} says; nothing was stored`, {
-      expected: expectedDigest,
-      actual,
-    });
-  }
-  if (expectedSize !== undefined && bytes.length !== expectedSize) {
-    throw err(ErrorCode.DigestMismatch, `${what} is ${bytes.length} bytes, not ${expectedSize} as ${from} says`, { expected: expectedSize, actual: bytes.length });
-  }
-  return actual;
 }
 
 function checkLayerLimits(manifest: ImageManifest, limits: Limits, label: string): void {
