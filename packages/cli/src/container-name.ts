@@ -46,12 +46,13 @@ export function validateContainerName(name: string): string {
  * container holds it (see {@link refuseTakenName}) or another live `magikrun` process claims it
  * (core's bundle claim: it is building, running or removing that container); remove what a dead
  * process left under that name (staging directories, bundle, snapshot: core's `sweepBundleLeftovers`).
- * The claim is held until the run releases it (or its bundle is removed).
+ * The claim is held until the run releases it (or its bundle is removed). With `generated` (a random
+ * name magikrun made), only the claim is taken.
  *
  * @throws MagikrunError `ALREADY_EXISTS` naming the container or the process that holds the name.
  */
-export async function reserveContainerName(root: string, registry: RuntimeRegistry, id: string): Promise<BundleClaim> {
-  await refuseTakenName(registry, id);
+export async function reserveContainerName(root: string, registry: RuntimeRegistry, id: string, options: { generated?: boolean } = {}): Promise<BundleClaim> {
+  if (!options.generated) await refuseTakenName(registry, id);
   let claim: BundleClaim;
   try {
     ({ claim } = await claimBundle(root, id));
@@ -61,6 +62,8 @@ export async function reserveContainerName(root: string, registry: RuntimeRegist
     throw err(ErrorCode.AlreadyExists, `container name "${id}" is in use by the magikrun process ${pid ?? '?'}, which is starting, running or removing it`, { id, pid }, e);
   }
   try {
+    // A name magikrun just made up has no past: nothing to look for on the hot path of every run.
+    if (options.generated) return claim;
     // A container created just before the claim's last holder died holds the name as well.
     await refuseTakenName(registry, id);
     await sweepBundleLeftovers(root, { ids: [id], inUse: (x) => containerExists(hostScoped(registry), x) });

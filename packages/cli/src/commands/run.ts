@@ -146,7 +146,7 @@ async function runWith(signals: SignalForwarder, reference: string, args: string
   const registry = await openRegistry(ctx);
   // Before anything is pulled or written: a taken name must not touch the container holding it, and
   // what a killed run left under it is removed. The claim is this run's until it ends.
-  const claim = await reserveContainerName(ctx.root, registry, id);
+  const claim = await reserveContainerName(ctx.root, registry, id, { generated: opts.name === undefined });
   try {
     return await runReserved(signals, reference, args, opts, { ctx, registry, id, limits, resources, network, access, env, volumes });
   } finally {
