@@ -97,16 +97,17 @@ export async function pumpFromReadable(engine: BindingEngine, handle: number, so
         if (done) return;
         done = true;
         source.off('data', onData);
-        source.off('end', finish);
-        source.off('error', finish);
-        source.off('close', finish);
+        source.off('end', finishAfterWrite);
+        source.off('error', finishAfterWrite);
+        source.off('close', finishAfterWrite);
         source.pause();
         resolve();
       };
+      let inFlight: Promise<unknown> = Promise.resolve();
       const onData = (chunk: Buffer | string): void => {
         source.pause(); // one chunk in flight: the pipe's backpressure reaches the source
         const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-        engine.writeStdin(handle, buf).then(
+        inFlight = engine.writeStdin(handle, buf).then(
           (accepted) => {
             if (!accepted) finish();
             else if (!done) source.resume();
@@ -114,10 +115,14 @@ export async function pumpFromReadable(engine: BindingEngine, handle: number, so
           finish,
         );
       };
+      // The source can end while its last chunk is still being written: close stdin after that write.
+      const finishAfterWrite = (): void => {
+        void inFlight.then(finish);
+      };
       source.on('data', onData);
-      source.once('end', finish);
-      source.once('error', finish);
-      source.once('close', finish);
+      source.once('end', finishAfterWrite);
+      source.once('error', finishAfterWrite);
+      source.once('close', finishAfterWrite);
       ended.then(finish, finish);
     });
   } finally {
