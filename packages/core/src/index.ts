@@ -6,7 +6,7 @@
 export * from './errors.js';
 export * from './constants.js';
 export * from './runtime/index.js';
-export type * from './bundle/types.js';
+export type * from './runtime/bundle.js';
 export * from './platform/index.js';
 export * from './storage/index.js';
 export * from './image/index.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WASI } from 'node:wasi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WasmBundle } from '../src/bundle/types.js';
+import type { WasmBundle } from '../src/runtime/bundle.js';
 import { BundleBuilder } from '../src/bundle-builder/bundle-builder.js';
 import { imageBundleKind } from '../src/bundle-builder/bundle-kind.js';
 import { unpackImage } from '../src/bundle-builder/rootfs/unpack-image.js';

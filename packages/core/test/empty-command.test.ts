@@ -10,7 +10,7 @@ import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Bundle } from '../src/bundle/types.js';
+import type { Bundle } from '../src/runtime/bundle.js';
 import { BundleBuilder, type BuildOptions } from '../src/bundle-builder/bundle-builder.js';
 import { removeBundle } from '../src/bundle-builder/remove-bundle.js';
 import { DEFAULT_ARGV0 } from '../src/bundle-builder/wasm-bundle.js';

@@ -10,7 +10,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MicroVmBundle, OciBundle } from '../src/bundle/types.js';
+import type { MicroVmBundle, OciBundle } from '../src/runtime/bundle.js';
 import { BundleBuilder } from '../src/bundle-builder/bundle-builder.js';
 import { writeOciBundle } from '../src/bundle-builder/oci-bundle.js';
 import { validateOciConfig } from '../src/bundle-builder/oci-config/validate-config.js';

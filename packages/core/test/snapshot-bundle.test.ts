@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OciBundle, RootfsMount } from '../src/bundle/types.js';
+import type { OciBundle, RootfsMount } from '../src/runtime/bundle.js';
 import { BundleBuilder } from '../src/bundle-builder/bundle-builder.js';
 import { validateOciConfig } from '../src/bundle-builder/oci-config/validate-config.js';
 import { removeBundle } from '../src/bundle-builder/remove-bundle.js';

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expectCode } from '@magikrun/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResourceLimits } from '@magikrun/core';
 import type { WasmtimeCreateOptions } from './options.js';
 import { WasmtimeRuntime } from './runtime.js';
 import { programBundle, scratch, type Program } from './test-support/fixtures.js';
@@ -27,9 +28,9 @@ afterAll(async () => {
 });
 
 /** Start `program` and let it reach its blocking point; it must still be running. */
-async function running(program: Program, options?: WasmtimeCreateOptions, args: string[] = []): Promise<string> {
+async function running(program: Program, options?: WasmtimeCreateOptions, args: string[] = [], resources?: ResourceLimits): Promise<string> {
   const id = `kill-${process.pid}-${++n}`;
-  await rt.create(id, await programBundle(program, dir, { args }), options);
+  await rt.create(id, await programBundle(program, dir, { args, resources }), options);
   await rt.start(id);
   await delay(300); // give it time to block; not an assertion
   expect((await rt.state(id)).status).toBe('running');
@@ -61,7 +62,7 @@ describe('kill', () => {
   });
 
   it('ends a module spinning in wasm with fuel disabled', async () => {
-    const id = await running('spin', { limits: { fuel: false } });
+    const id = await running('spin', {}, [], { fuel: false });
     await rt.kill(id, 'SIGINT');
     expect(await rt.wait(id)).toMatchObject({ code: 130, reason: 'signaled', signal: 'SIGINT' });
   });
@@ -70,7 +71,7 @@ describe('kill', () => {
   // must be seen at the next host call boundary.
   for (const mode of ['random', 'write'] as const) {
     it(`ends a module looping over costly host calls (${mode === 'random' ? 'random_get' : 'fd_write to a discarded stdout'}), fuel disabled`, async () => {
-      const id = await running('host-loop', { limits: { fuel: false } }, [mode]);
+      const id = await running('host-loop', {}, [mode], { fuel: false });
       await rt.kill(id, 'SIGKILL');
       expect(await rt.wait(id)).toMatchObject({ code: 137, reason: 'killed' });
     }, 30_000);
@@ -78,7 +79,7 @@ describe('kill', () => {
 
   it('the wall-clock limit also ends a module looping over costly host calls', async () => {
     const id = `kill-${process.pid}-${++n}`;
-    await rt.create(id, await programBundle('host-loop', dir, { args: ['random'] }), { limits: { fuel: false, wallClockMs: 500 } });
+    await rt.create(id, await programBundle('host-loop', dir, { args: ['random'], resources: { fuel: false, wallClockMs: 500 } }));
     await rt.start(id);
     expect(await rt.wait(id)).toMatchObject({ code: 124, reason: 'timed-out' });
   }, 30_000);

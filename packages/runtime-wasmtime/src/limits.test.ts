@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_WASM_MEMORY_SIZE } from '@magikrun/core';
+import { DEFAULT_WASM_MEMORY_SIZE, type ResourceLimits, type WasmBundle } from '@magikrun/core';
 import { expectCode } from '@magikrun/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WasmtimeCreateOptions } from './options.js';
@@ -27,9 +27,9 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function run(program: Program, args: string[] = [], options: WasmtimeCreateOptions = {}) {
+async function run(program: Program, args: string[] = [], options: WasmtimeCreateOptions = {}, resources?: ResourceLimits) {
   const c = id();
-  await rt.create(c, await programBundle(program, dir, { args }), { ...options, stdio: { stdout: 'pipe', stderr: 'pipe' } });
+  await rt.create(c, await programBundle(program, dir, { args, resources }), { ...options, stdio: { stdout: 'pipe', stderr: 'pipe' } });
   const out = text(rt.streams(c).stdout);
   const errText = text(rt.streams(c).stderr);
   await rt.start(c);
@@ -39,7 +39,7 @@ async function run(program: Program, args: string[] = [], options: WasmtimeCreat
 
 describe('limits while running', () => {
   it('an infinite loop runs out of fuel: fuel-exhausted, 134', async () => {
-    const { status } = await run('spin', [], { limits: { fuel: 5_000_000 } });
+    const { status } = await run('spin', [], {}, { fuel: 5_000_000 });
     expect(status).toMatchObject({ code: 134, reason: 'fuel-exhausted' });
     expect(status.message).toMatch(/fuel/);
   });
@@ -49,7 +49,7 @@ describe('limits while running', () => {
   });
 
   it('the wall-clock limit ends a sleeping module: timed-out, 124', async () => {
-    const { status } = await run('sleep', [], { limits: { wallClockMs: 300 } });
+    const { status } = await run('sleep', [], {}, { wallClockMs: 300 });
     expect(status).toMatchObject({ code: 124, reason: 'timed-out' });
   });
 
@@ -68,7 +68,7 @@ describe('limits while running', () => {
     const lastCount = (out: string): number => Math.max(...[...out.matchAll(/^opened (\d+)$/gm)].map((m) => Number(m[1])));
     for (const [limit, options] of [
       [1024, {}],
-      [64, { limits: { openFiles: 64 } }],
+      [64, { sandbox: { openFiles: 64 } }],
     ] as const) {
       const c = id();
       await rt.create(c, await programBundle('open-many', dir, { args: ['/d/f'], preopens }), { ...options, stdio: { stdout: 'pipe' } });
@@ -91,7 +91,7 @@ describe('limits while running', () => {
   });
 
   it('the memory limit refuses growth: a module that handles it exits as it chooses', async () => {
-    const { status, stdout } = await run('memhog', ['exit'], { limits: { memorySize: 16 * 1024 * 1024 } });
+    const { status, stdout } = await run('memhog', ['exit'], {}, { memoryBytes: 16 * 1024 * 1024 });
     expect(status).toEqual({ code: 12, reason: 'exited' });
     const mib = Number(/allocated (\d+) MiB/.exec(stdout)?.[1]);
     expect(mib).toBeGreaterThan(0);
@@ -99,7 +99,7 @@ describe('limits while running', () => {
   });
 
   it('a module that traps after a refused growth is oom, 137', async () => {
-    const { status } = await run('memhog', ['abort'], { limits: { memorySize: 16 * 1024 * 1024 } });
+    const { status } = await run('memhog', ['abort'], {}, { memoryBytes: 16 * 1024 * 1024 });
     expect(status).toMatchObject({ code: 137, reason: 'oom' });
     expect(status.message).toMatch(/memory limit of 16777216 bytes/);
   });
@@ -120,7 +120,7 @@ describe('limits at create', () => {
     expect((await rt.list()).map((s) => s.id)).not.toContain(c);
     // Raised above the module's need, it runs.
     const c2 = id();
-    await rt.create(c2, await programBundle('bigmem', dir), { limits: { memorySize: 2 * 1024 ** 3, allowAboveDefault: true } });
+    await rt.create(c2, await programBundle('bigmem', dir, { resources: { memoryBytes: 2 * 1024 ** 3 } }), { allowAboveDefault: true });
     await rt.start(c2);
     expect(await rt.wait(c2)).toEqual({ code: 0, reason: 'exited' });
   });
@@ -134,7 +134,7 @@ describe('limits at create', () => {
 describe('bad modules and bundles', () => {
   it('a module above maxModuleSize is LIMIT_EXCEEDED', async () => {
     const c = id();
-    const e = await expectCode(rt.create(c, await programBundle('hello', dir), { limits: { maxModuleSize: 1000 } }), 'LIMIT_EXCEEDED');
+    const e = await expectCode(rt.create(c, await programBundle('hello', dir), { sandbox: { maxModuleSize: 1000 } }), 'LIMIT_EXCEEDED');
     expect(e.message).toMatch(/above the limit of 1000 bytes/);
     expect((await rt.list()).map((s) => s.id)).not.toContain(c); // nothing partial left behind
   });
@@ -196,12 +196,18 @@ describe('bad modules and bundles', () => {
 describe('limit options', () => {
   it('raising a limit above its default needs allowAboveDefault; hard ceilings hold regardless', async () => {
     const bundle = await programBundle('hello', dir);
-    await expectCode(rt.create(id(), bundle, { limits: { memorySize: DEFAULT_WASM_MEMORY_SIZE * 2 } }), 'INVALID_ARGUMENT');
-    await expectCode(rt.create(id(), bundle, { limits: { fuel: 2e9 } }), 'INVALID_ARGUMENT');
-    await expectCode(rt.create(id(), bundle, { limits: { memorySize: 8 * 1024 ** 3, allowAboveDefault: true } }), 'INVALID_ARGUMENT');
-    await expectCode(rt.create(id(), bundle, { limits: { tableElements: -1 } }), 'INVALID_ARGUMENT');
+    const limited = (resources: ResourceLimits): WasmBundle => ({ ...bundle, resources });
+    await expectCode(rt.create(id(), limited({ memoryBytes: DEFAULT_WASM_MEMORY_SIZE * 2 })), 'INVALID_ARGUMENT');
+    await expectCode(rt.create(id(), limited({ fuel: 2e9 })), 'INVALID_ARGUMENT');
+    await expectCode(rt.create(id(), limited({ memoryBytes: 8 * 1024 ** 3 }), { allowAboveDefault: true }), 'INVALID_ARGUMENT');
+    await expectCode(rt.create(id(), bundle, { sandbox: { tableElements: -1 } }), 'INVALID_ARGUMENT');
+    // The bundle's limits are the only place for memory, fuel and wall clock: the engine options refuse them.
+    await expectCode(rt.create(id(), bundle, { sandbox: { fuel: 5 } as never }), 'INVALID_ARGUMENT');
+    // A limit this runtime cannot enforce is refused, never ignored.
+    await expectCode(rt.create(id(), limited({ pids: 10 })), 'UNSUPPORTED');
+    await expectCode(rt.create(id(), limited({ cpus: 1 })), 'UNSUPPORTED');
     const c = id();
-    await rt.create(c, bundle, { limits: { memorySize: DEFAULT_WASM_MEMORY_SIZE * 2, allowAboveDefault: true } });
+    await rt.create(c, limited({ memoryBytes: DEFAULT_WASM_MEMORY_SIZE * 2 }), { allowAboveDefault: true });
     await rt.delete(c, { force: true });
     expect(() => new WasmtimeRuntime({ cache: false, maxWasmStack: 8 * 1024 * 1024 })).toThrow(/allowAboveDefault/);
   });
@@ -225,7 +231,7 @@ describe('limit options', () => {
     expect(e.message).toMatch(/2 tables.*tables.*1/);
     expect((await rt.list()).map((s) => s.id)).not.toContain(c);
     const c2 = id();
-    await rt.create(c2, await bundleFor(file, dir), { limits: { tables: 2, allowAboveDefault: true } });
+    await rt.create(c2, await bundleFor(file, dir), { sandbox: { tables: 2 }, allowAboveDefault: true });
     await rt.start(c2);
     expect(await rt.wait(c2)).toEqual({ code: 0, reason: 'exited' });
   });
@@ -244,7 +250,7 @@ describe('limit options', () => {
         0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
       ]),
     );
-    const e = await expectCode(rt.create(id(), await bundleFor(file, dir), { limits: { tableElements: 100 } }), 'LIMIT_EXCEEDED');
+    const e = await expectCode(rt.create(id(), await bundleFor(file, dir), { sandbox: { tableElements: 100 } }), 'LIMIT_EXCEEDED');
     expect(e.message).toMatch(/1000 elements.*tableElements.*100/);
     const c = id();
     await rt.create(c, await bundleFor(file, dir));

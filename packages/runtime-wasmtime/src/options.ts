@@ -16,6 +16,7 @@ import {
   MAX_WASM_MODULE_SIZE,
   WASM_PAGE_SIZE,
   type CreateOptions,
+  type ResourceLimits,
 } from '@magikrun/core';
 
 const KiB = 1024;
@@ -93,10 +94,32 @@ export interface WasmtimeRuntimeOptions extends WasmSandboxLimits {
   maxWasmStack?: number;
 }
 
-/** Options of {@link WasmtimeRuntime.create}: core's `CreateOptions` plus this container's limits. */
+/**
+ * The engine's own limits, beyond core's `ResourceLimits` (memory, fuel and wall clock come from the
+ * bundle's `resources`; the opt-in above the defaults is `CreateOptions.allowAboveDefault`).
+ */
+export type WasmEngineLimits = Omit<WasmSandboxLimits, 'fuel' | 'wallClockMs' | 'memorySize' | 'allowAboveDefault'>;
+
+/** Options of {@link WasmtimeRuntime.create}: core's `CreateOptions` plus this container's engine limits. */
 export interface WasmtimeCreateOptions extends CreateOptions {
-  /** Override the runtime's sandbox limits for this container. */
-  limits?: WasmSandboxLimits;
+  /** Override the runtime's engine limits (tables, instances, memories, open files, module size) for this container. */
+  sandbox?: WasmEngineLimits;
+}
+
+/**
+ * The per-container layer of {@link resolveLimits}: the bundle's `resources` (memory, fuel, wall clock)
+ * and the create options' engine limits and opt-in.
+ */
+export function containerLimits(resources: ResourceLimits | undefined, options: WasmtimeCreateOptions): WasmSandboxLimits {
+  const out: WasmSandboxLimits = { ...options.sandbox };
+  for (const k of ['fuel', 'wallClockMs', 'memorySize', 'allowAboveDefault'] as const) {
+    if (k in out) throw err(ErrorCode.InvalidArgument, `sandbox.${k} is not an engine limit: ${k === 'allowAboveDefault' ? 'pass allowAboveDefault to create' : "give it in the bundle's resources (BundleBuilder.build({ resources }))"}`, { limit: k });
+  }
+  if (resources?.memoryBytes !== undefined) out.memorySize = resources.memoryBytes;
+  if (resources?.fuel !== undefined) out.fuel = resources.fuel;
+  if (resources?.wallClockMs !== undefined) out.wallClockMs = resources.wallClockMs;
+  if (options.allowAboveDefault !== undefined) out.allowAboveDefault = options.allowAboveDefault;
+  return out;
 }
 
 /** Sandbox limits with every value resolved. `fuel` undefined = unlimited; `wallClockMs` undefined = none. */

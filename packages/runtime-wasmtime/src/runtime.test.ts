@@ -29,8 +29,7 @@ afterAll(async () => {
 describe('WasmtimeRuntime', () => {
   it('describes itself as a process-scoped wasm runtime', () => {
     expect(rt.name).toBe('wasmtime');
-    expect(rt.bundleKinds).toEqual(['wasm']);
-    expect(rt.scope).toBe('process');
+    expect(rt.capabilities).toMatchObject({ bundleKinds: ['wasm'], scope: 'process', limits: ['memoryBytes', 'wallClockMs', 'fuel'], stdin: true, detach: false });
   });
 
   it('runs hello: argv, env (none from the host), a file from a preopen, separate stderr, exact exit code', async () => {

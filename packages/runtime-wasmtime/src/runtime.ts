@@ -7,7 +7,6 @@ import path from 'node:path';
 import {
   assertTransition,
   resolveStoreRoot,
-  type BundleKind,
   type Bundle,
   type ContainerState,
   type ContainerStreams,
@@ -19,6 +18,7 @@ import {
   type WaitOptions,
 } from '@magikrun/core';
 import { fromBindingError } from './binding/errors.js';
+import { WASMTIME_CAPABILITIES } from './capabilities.js';
 import { loadBinding } from './binding/load.js';
 import type { BindingEngine } from './binding/types.js';
 import { create } from './lifecycle/create.js';
@@ -77,10 +77,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export class WasmtimeRuntime implements OciRuntime {
   /** `'wasmtime'`. */
   readonly name = 'wasmtime';
-  /** `['wasm']`. */
-  readonly bundleKinds: readonly BundleKind[] = ['wasm'];
-  /** `'process'`: containers live inside this process (see the class documentation). */
-  readonly scope = 'process' as const;
+  /** `wasm` bundles, `'process'` scope (containers live inside this process; see the class documentation); memory, fuel and wall-clock limits. */
+  readonly capabilities = WASMTIME_CAPABILITIES;
   /** The compiled-module cache directory, or undefined when the cache is off. */
   readonly cacheDir: string | undefined;
   readonly #ctx: RuntimeContext;

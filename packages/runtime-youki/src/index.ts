@@ -7,5 +7,5 @@
 export { YoukiRuntime, type YoukiContainerInfo } from './runtime.js';
 export { defaultStateRoot, type YoukiCreateOptions, type YoukiOutputTarget, type YoukiRuntimeOptions, type YoukiStdioOptions } from './options.js';
 export { missingForYouki } from './host-check.js';
-export { FOLLOW_POLL_MS, type LogsOptions } from './logs/follow.js';
+export { FOLLOW_POLL_MS } from './logs/follow.js';
 export { BINDING_ENV, MONITOR_ENV } from './binding/load.js';

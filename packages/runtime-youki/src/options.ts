@@ -26,14 +26,12 @@ export interface YoukiStdioOptions {
 
 /** Options of `YoukiRuntime.create`. */
 export interface YoukiCreateOptions extends Omit<CreateOptions, 'stdio'> {
-  stdio?: YoukiStdioOptions;
   /**
-   * A container meant to outlive this process (what a CLI's `-d` does): stdout and stderr default to
+   * With `detach` (core's `CreateOptions.detach`, what a CLI's `-d` does) stdout and stderr default to
    * `'log'` instead of `'ignore'`. Streams to this process (`'pipe'`, a `Writable`, a `Readable`) still
    * work, but end (and the container sees EPIPE) when this process exits.
-   * @default false
    */
-  detach?: boolean;
+  stdio?: YoukiStdioOptions;
 }
 
 /** Options of the `YoukiRuntime` constructor. */

@@ -12,12 +12,14 @@ import {
   Platform,
   validateContainerId,
   type Bundle,
-  type BundleKind,
+  type ContainerDetails,
+  type ContainerLogs,
+  type HostScopedRuntime,
+  type LogsOptions,
   type ContainerState,
   type ContainerStreams,
   type DeleteOptions,
   type ExitStatus,
-  type OciRuntime,
   type Signal,
   type StopOptions,
   type WaitOptions,
@@ -34,22 +36,17 @@ import { listStates } from './lifecycle/list.js';
 import { start } from './lifecycle/start.js';
 import { stop } from './lifecycle/stop.js';
 import { wait } from './lifecycle/wait.js';
-import { logStream, type LogsOptions } from './logs/follow.js';
+import { logStream } from './logs/follow.js';
+import { YOUKI_CAPABILITIES } from './capabilities.js';
 import { defaultStateRoot, systemdIsInit, type YoukiCreateOptions, type YoukiRuntimeOptions } from './options.js';
 
-/** Everything known about one container: its OCI state plus what a CLI shows (`ps`, `logs`). */
-export interface YoukiContainerInfo {
-  state: ContainerState;
-  /** How it ended, once stopped (absent when the monitor died without recording it). */
-  exit?: ExitStatus;
-  createdAt: Date;
+/** Everything known about one container: core's `ContainerDetails` plus its monitor, state directory and stop signal. */
+export interface YoukiContainerInfo extends ContainerDetails {
   /** The container's monitor process and whether it still runs. */
   monitorPid: number;
   monitorAlive: boolean;
   /** The container's state directory. */
   stateDir: string;
-  /** Paths of the `'log'` files, for the streams that went there. */
-  logFiles: { stdout?: string; stderr?: string };
   /** The signal `stop` sends first. */
   stopSignal: Signal;
 }
@@ -96,13 +93,11 @@ function infoOf(s: BindingState): YoukiContainerInfo {
  * const { code } = await rt.wait('web');
  * await rt.delete('web');
  */
-export class YoukiRuntime implements OciRuntime {
+export class YoukiRuntime implements HostScopedRuntime {
   /** `'youki'`. */
   readonly name = 'youki';
-  /** `['oci']`. */
-  readonly bundleKinds: readonly BundleKind[] = ['oci'];
-  /** `'host'`: containers outlive this process (see the class documentation). */
-  readonly scope = 'host' as const;
+  /** `oci` bundles, `'host'` scope (containers outlive this process; see the class documentation), memory, CPU and pids limits, stdin, detach. */
+  readonly capabilities = YOUKI_CAPABILITIES;
   /** The state root (absolute). */
   readonly stateRoot: string;
   readonly #ctx: RuntimeContext;
@@ -250,7 +245,7 @@ export class YoukiRuntime implements OciRuntime {
    * and everything is read. Streams that did not go to a log are absent.
    * @throws MagikrunError `NOT_FOUND`, `INVALID_ARGUMENT`
    */
-  logs(id: string, options: LogsOptions = {}): { stdout?: ReturnType<typeof logStream>; stderr?: ReturnType<typeof logStream> } {
+  logs(id: string, options: LogsOptions = {}): ContainerLogs {
     const s = stateOf(this.#ctx, id, 'logs');
     const stopped = (): boolean => {
       try {
@@ -259,7 +254,7 @@ export class YoukiRuntime implements OciRuntime {
         return true; // deleted
       }
     };
-    const out: { stdout?: ReturnType<typeof logStream>; stderr?: ReturnType<typeof logStream> } = {};
+    const out: ContainerLogs = {};
     if (s.stdoutLog) out.stdout = logStream(s.stdoutLog, options.follow === true, stopped, options.signal);
     if (s.stderrLog) out.stderr = logStream(s.stderrLog, options.follow === true, stopped, options.signal);
     return out;

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Bundle, BundleKind, MicroVmBundle, OciBundle, WasmBundle } from '../bundle/types.js';
+import type { Bundle, BundleKind, MicroVmBundle, OciBundle, WasmBundle } from '../runtime/bundle.js';
 import { resolveLimits, type LimitOverrides } from '../constants.js';
 import { err, ErrorCode, isMagikrunError } from '../errors.js';
 import type { PulledImage } from '../image/types.js';

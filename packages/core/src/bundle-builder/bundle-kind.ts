@@ -3,7 +3,7 @@
  *
  * @module bundle-builder/bundle-kind
  */
-import type { BundleKind } from '../bundle/types.js';
+import type { BundleKind } from '../runtime/bundle.js';
 import { isWasmPlatform } from '../image/platform-match.js';
 import { WASM_LAYER_MEDIA_TYPES } from '../image/media-types.js';
 import type { PulledImage } from '../image/types.js';

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { MicroVmBundle } from '../bundle/types.js';
+import type { MicroVmBundle } from '../runtime/bundle.js';
 import { MAX_VCPUS, MAX_VM_MEMORY_MIB } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import { validateContainerId } from '../runtime/container-id.js';

@@ -12,7 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { OciBundle } from '../bundle/types.js';
+import type { OciBundle } from '../runtime/bundle.js';
+import { resourcesField } from '../runtime/limits.js';
 import type { Limits } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import type { PulledImage } from '../image/types.js';
@@ -102,6 +103,7 @@ export async function writeOciBundle(ctx: OciBuildContext, dest: string, options
       path: final,
       rootfs: path.join(final, ROOTFS_DIR),
       ...(stopSignal ? { stopSignal } : {}),
+      ...resourcesField(options.resources),
       annotations: { ...(spec.annotations ?? {}) },
     } satisfies OciBundle;
   });

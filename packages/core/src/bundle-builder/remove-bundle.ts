@@ -7,7 +7,7 @@
  */
 import { lstat, open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Bundle } from '../bundle/types.js';
+import type { Bundle } from '../runtime/bundle.js';
 import { err, ErrorCode } from '../errors.js';
 import { Snapshotter } from '../snapshots/snapshotter.js';
 import { claimBundle } from './bundle-claim.js';

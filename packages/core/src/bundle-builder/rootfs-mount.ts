@@ -8,7 +8,7 @@
  * @module bundle-builder/rootfs-mount
  */
 import { execFile } from 'node:child_process';
-import type { RootfsMount } from '../bundle/types.js';
+import type { RootfsMount } from '../runtime/bundle.js';
 import { err, ErrorCode } from '../errors.js';
 
 /** How long one `mount`/`umount` may take, in ms. */

@@ -16,7 +16,7 @@
 import { stat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ErrorCode } from '../errors.js';
-import type { Preopen } from '../bundle/types.js';
+import type { Preopen } from '../runtime/bundle.js';
 import type { ImageRunConfig } from '../image/image-config.js';
 
 /** A directory of the host mapped into the workload. */

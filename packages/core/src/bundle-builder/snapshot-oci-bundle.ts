@@ -15,7 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { OciBundle } from '../bundle/types.js';
+import type { OciBundle } from '../runtime/bundle.js';
+import { resourcesField } from '../runtime/limits.js';
 import type { LimitOverrides } from '../constants.js';
 import type { PulledImage } from '../image/types.js';
 import { validateContainerId } from '../runtime/container-id.js';
@@ -93,6 +94,7 @@ export async function buildSnapshotOciBundle(ctx: SnapshotOciBuildContext, optio
         rootfs: path.join(final, ROOTFS_DIR),
         rootfsMounts: mounts,
         ...(stopSignal ? { stopSignal } : {}),
+        ...resourcesField(options.resources),
         annotations: { ...(spec.annotations ?? {}) },
       } satisfies OciBundle;
     });

@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { open, mkdir, rename, rm, stat, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Limits } from '../constants.js';
-import type { Preopen, WasmBundle } from '../bundle/types.js';
+import type { Preopen, WasmBundle } from '../runtime/bundle.js';
+import { resourcesField, type ResourceLimits } from '../runtime/limits.js';
 import { err, ErrorCode } from '../errors.js';
 import { TAR_LAYER_MEDIA_TYPES, WASM_LAYER_MEDIA_TYPES } from '../image/media-types.js';
 import type { PulledImage } from '../image/types.js';
@@ -43,6 +44,8 @@ export const DEFAULT_ARGV0 = 'module.wasm';
 export interface WasmBuildOptions extends RunOptions {
   /** Bundle (and usually container) id: letters, digits, `_ + - .`. @default 16 random hex digits */
   id?: string;
+  /** The module's limits (memory, fuel, wall clock), kept in the bundle and `wasi.json` for the runtime to enforce. */
+  resources?: ResourceLimits;
 }
 
 /** What the build needs besides the options. */
@@ -75,6 +78,7 @@ async function fsyncDir(dir: string): Promise<void> {
 export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildOptions = {}): Promise<WasmBundle> {
   const { image, store, bundlesDir, limits } = ctx;
   const id = validateContainerId(options.id ?? randomBytes(8).toString('hex'));
+  resourcesField(options.resources); // refused before anything is written
   const final = path.join(bundlesDir, id);
   const exists = await lstat(final).then(
     () => true,
@@ -173,6 +177,7 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
       preopens,
       cwd,
       ...(config.StopSignal ? { stopSignal: parseSignal(config.StopSignal) } : {}),
+      ...resourcesField(options.resources),
       annotations,
     };
     const fh = await open(path.join(tmp, WASI_CONFIG_FILE), 'wx', 0o600);

@@ -5,7 +5,8 @@
  * @module runtime/types
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Bundle, BundleKind } from '../bundle/types.js';
+import type { Bundle } from './bundle.js';
+import type { RuntimeCapabilities } from './capabilities.js';
 import type { Signal } from './signal.js';
 
 /** The OCI runtime spec's status values (runtime.md, "State"). */
@@ -112,6 +113,17 @@ export interface CreateOptions {
   timeoutMs?: number;
   /** Cancels create; the partial container is removed. */
   signal?: AbortSignal;
+  /**
+   * Permit bundle `resources` above this runtime's defaults (never above its hard ceilings): the
+   * caller's opt-in, not the bundle's. @default false
+   */
+  allowAboveDefault?: boolean;
+  /**
+   * Run detached (needs `capabilities.detach`): stdout and stderr go to log files that
+   * `HostScopedRuntime.logs` reads, stdin is closed, and the container keeps running after this
+   * process exits. @default false
+   */
+  detach?: boolean;
 }
 
 /** Options of {@link OciRuntime.delete}. */
@@ -140,18 +152,14 @@ export interface WaitOptions {
  *
  * Errors: `NOT_FOUND` (unknown id), `ALREADY_EXISTS` (create with a used id), `INVALID_ARGUMENT`
  * (bad id, wrong bundle kind), `INVALID_STATE`, `UNAVAILABLE` (backend cannot work on this host),
- * `UNSUPPORTED`, `LIMIT_EXCEEDED`, `TIMEOUT`, `ABORTED`.
+ * `UNSUPPORTED` (a bundle kind, limit, stdin or detach outside its `capabilities`), `LIMIT_EXCEEDED`,
+ * `TIMEOUT`, `ABORTED`.
  */
 export interface OciRuntime {
   /** Backend name as the registry and CLI know it, e.g. `'wasmtime'`. */
   readonly name: string;
-  /** The bundle kinds this backend runs. */
-  readonly bundleKinds: readonly BundleKind[];
-  /**
-   * Where containers live: `'host'` — they outlive the creating process and any process can see them
-   * (youki); `'process'` — they live inside the process that created them and vanish with it (wasmtime).
-   */
-  readonly scope: 'host' | 'process';
+  /** What it supports — bundle kinds, scope, limits, stdin, detach, process settings, network modes — as data. */
+  readonly capabilities: RuntimeCapabilities;
 
   /** OCI `create`: prepare the container; its user process does not run yet. Resolves with status `created`. */
   create(id: string, bundle: Bundle, options?: CreateOptions): Promise<ContainerState>;

@@ -11,7 +11,7 @@
  *
  * @module snapshots/mount-spec
  */
-import type { RootfsMount } from '../bundle/types.js';
+import type { RootfsMount } from '../runtime/bundle.js';
 import { err, ErrorCode } from '../errors.js';
 import { MAX_MOUNT_OPTIONS_BYTES } from './mount-tool.js';
 import { fsDir, workDir } from './snapshot-dirs.js';

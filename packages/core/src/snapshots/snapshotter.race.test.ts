@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RootfsMount } from '../bundle/types.js';
+import type { RootfsMount } from '../runtime/bundle.js';
 import { Platform } from '../platform/platform.js';
 import { canRun } from '../platform/require.js';
 import { Capability } from '../platform/types.js';

@@ -8,7 +8,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RootfsMount } from '../bundle/types.js';
+import type { RootfsMount } from '../runtime/bundle.js';
 import { unpackImage } from '../bundle-builder/rootfs/unpack-image.js';
 import { DEFAULT_LIMITS } from '../constants.js';
 import { Platform } from '../platform/platform.js';

@@ -24,7 +24,7 @@
  */
 import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { RootfsMount } from '../bundle/types.js';
+import type { RootfsMount } from '../runtime/bundle.js';
 import { resolveLayerLimits, type LayerLimitOverrides, type LayerLimits } from '../bundle-builder/rootfs/limits.js';
 import type { WarningSink } from '../bundle-builder/rootfs/warnings.js';
 import { resolveLimits } from '../constants.js';

@@ -22,6 +22,7 @@ const EXPECTED_FAILURE: Record<string, string> = {
   'unknown-id-internal': 'an unknown id is NOT_FOUND for every operation',
   'sigwinch-kills': 'a signal whose default action is ignore (SIGWINCH) does not end it',
   'stop-never-escalates': 'stop escalates to SIGKILL when the stop signal is ignored',
+  'ignores-limits': 'a bundle limiting memoryBytes: UNSUPPORTED (nothing left) unless capabilities.limits declares it',
 };
 
 interface JsonReport {

@@ -26,9 +26,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Bundle } from '../bundle/types.js';
+import type { Bundle } from '../runtime/bundle.js';
 import { isMagikrunError } from '../errors.js';
 import type { ContainerState, ContainerStatus, CreateOptions, ExitStatus, OciRuntime } from '../runtime/types.js';
+import { LIMIT_NAMES, type ResourceLimits } from '../runtime/limits.js';
+import { isHostScoped, type HostScopedRuntime } from '../runtime/host-scoped.js';
 import { expectCode } from './expect-error.js';
 import type { ConformanceCapabilities, ConformanceFixture } from './types.js';
 
@@ -156,14 +158,104 @@ export function describeOciRuntime(
       expect(status).toMatchObject({ code: 137, reason: 'killed', signal: 'SIGKILL' });
     }
 
-    it('describes itself: name, bundle kinds, scope', async () => {
+    it('describes itself: name and capabilities (bundle kinds, scope, limits, stdin, detach, process, network)', async () => {
       expect(typeof rt.name).toBe('string');
       expect(rt.name.length).toBeGreaterThan(0);
-      expect(['host', 'process']).toContain(rt.scope);
+      const caps = rt.capabilities;
+      expect(['host', 'process']).toContain(caps.scope);
       const exit = await fx.exitBundle(0);
       const sleep = await fx.sleepBundle();
-      expect(rt.bundleKinds).toContain(exit.kind);
-      expect(rt.bundleKinds).toContain(sleep.kind);
+      expect(caps.bundleKinds).toContain(exit.kind);
+      expect(caps.bundleKinds).toContain(sleep.kind);
+      for (const l of caps.limits) expect(LIMIT_NAMES).toContain(l);
+      expect(typeof caps.stdin).toBe('boolean');
+      expect(typeof caps.detach).toBe('boolean');
+      expect(caps.process).toEqual({ user: expect.any(Boolean) as boolean, hostname: expect.any(Boolean) as boolean });
+      for (const m of caps.networkModes) expect(['none', 'host', 'path']).toContain(m);
+      if (caps.detach) expect(caps.scope, 'a detached container must outlive its creator').toBe('host');
+      if (caps.scope === 'host') {
+        const host = rt as HostScopedRuntime;
+        for (const m of ['inspect', 'containers', 'logs'] as const) expect(typeof host[m], `a host-scoped runtime has ${m}()`).toBe('function');
+      }
+    });
+
+    describe('capabilities are enforced, never ignored', () => {
+      const sample: Required<ResourceLimits> = { memoryBytes: 64 * 1024 * 1024, cpus: 1, pids: 64, wallClockMs: 60_000, fuel: 1_000_000 };
+      for (const limit of LIMIT_NAMES) {
+        it(`a bundle limiting ${limit}: UNSUPPORTED (nothing left) unless capabilities.limits declares it`, async () => {
+          const bundle = { ...(await fx.exitBundle(0)), resources: { [limit]: sample[limit] } } as Bundle;
+          const id = newId();
+          if (!rt.capabilities.limits.includes(limit)) {
+            const e = await expectCode(rt.create(id, bundle), 'UNSUPPORTED', `create with resources.${limit}`);
+            expect(e.message).toContain(limit);
+            await expectCode(rt.state(id), 'NOT_FOUND', 'state after the refused create');
+            return;
+          }
+          // Declared: never refused as unsupported (a backend whose bundles carry limits elsewhere, such as
+          // config.json, may refuse a bundle whose copy disagrees: that is INVALID_ARGUMENT). Each backend's
+          // own tests hit the limit for real.
+          const e = await rt.create(id, bundle).then(
+            () => void tracked.add(id),
+            (x: unknown) => x,
+          );
+          if (e !== undefined) {
+            expect(isMagikrunError(e) ? e.code : String(e), `create with a declared limit ${limit}`).not.toBe('UNSUPPORTED');
+          }
+        });
+      }
+
+      it('stdin from a pipe needs capabilities.stdin; detach needs capabilities.detach', async () => {
+        if (!rt.capabilities.stdin) {
+          const id = newId();
+          await expectCode(rt.create(id, await fx.exitBundle(0), { stdio: { stdin: 'pipe' } }), 'UNSUPPORTED', 'create with stdin');
+          await expectCode(rt.state(id), 'NOT_FOUND', 'state after the refused create');
+        }
+        if (!rt.capabilities.detach) {
+          const id = newId();
+          await expectCode(rt.create(id, await fx.exitBundle(0), { detach: true }), 'UNSUPPORTED', 'create with detach');
+          await expectCode(rt.state(id), 'NOT_FOUND', 'state after the refused create');
+        }
+        if (rt.capabilities.stdin && rt.capabilities.detach) {
+          expect(rt.capabilities).toMatchObject({ stdin: true, detach: true }); // nothing to refuse
+        }
+      });
+    });
+
+    describe('host-scoped containers: inspect, containers, logs', () => {
+      it('inspect matches state; containers lists it with a creation time; a stopped one carries its exit status', async () => {
+        if (rt.capabilities.scope !== 'host') {
+          expect(isHostScoped(rt)).toBe(false); // 'process' scope: list() and state() are all there is
+          return;
+        }
+        const host = rt as HostScopedRuntime;
+        const before = Date.now();
+        const id = await started(await fx.exitBundle(4));
+        await rt.wait(id);
+        const d = await host.inspect(id);
+        expect(d.state).toEqual(await rt.state(id));
+        expect(d.createdAt).toBeInstanceOf(Date);
+        expect(d.createdAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+        expect(d.exit).toMatchObject({ code: 4, reason: 'exited' });
+        expect(d.logFiles).toEqual({});
+        const listed = (await host.containers()).find((c) => c.state.id === id);
+        expect(listed?.state.status).toBe('stopped');
+        expect(listed?.exit).toMatchObject({ code: 4 });
+        expect(host.logs(id)).toEqual({});
+        await expectCode(host.inspect(`${id}-absent`), 'NOT_FOUND', 'inspect of an unknown id');
+      });
+
+      it('detach: stdout and stderr go to logs that any process reads, followed to the end', async () => {
+        if (!rt.capabilities.detach) return; // refused with UNSUPPORTED: see above
+        const host = rt as HostScopedRuntime;
+        const id = await started(await fx.exitBundle(0, { stdout: 'to the log\n', stderr: 'err log\n' }), { detach: true });
+        const logs = host.logs(id, { follow: true });
+        const [out, errText] = await Promise.all([collect(logs.stdout, 'logs stdout'), collect(logs.stderr, 'logs stderr')]);
+        expect(out).toBe('to the log\n');
+        expect(errText).toBe('err log\n');
+        expect(await rt.wait(id)).toMatchObject({ code: 0, reason: 'exited' });
+        const d = await host.inspect(id);
+        expect(d.logFiles.stdout && path.isAbsolute(d.logFiles.stdout)).toBe(true);
+      });
     });
 
     describe('create, start, state', () => {

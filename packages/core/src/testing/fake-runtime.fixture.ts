@@ -8,9 +8,10 @@
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import { PassThrough, type Writable } from 'node:stream';
-import type { Bundle, WasmBundle } from '../bundle/types.js';
+import type { Bundle, WasmBundle } from '../runtime/bundle.js';
 import { err, ErrorCode } from '../errors.js';
 import { validateContainerId } from '../runtime/container-id.js';
+import { assertLimitsSupported, type RuntimeCapabilities } from '../runtime/capabilities.js';
 import { assertTransition } from '../runtime/lifecycle.js';
 import { defaultAction, signalNumber, type Signal } from '../runtime/signal.js';
 import {
@@ -21,7 +22,7 @@ import {
 import type { ConformanceFixture } from './types.js';
 
 /** Deliberate bugs, each of which the conformance suite must catch. */
-export type FakeDefect = 'start-twice-allowed' | 'sigkill-exit-0' | 'extra-state-key' | 'unknown-id-internal' | 'sigwinch-kills' | 'stop-never-escalates';
+export type FakeDefect = 'start-twice-allowed' | 'sigkill-exit-0' | 'extra-state-key' | 'unknown-id-internal' | 'sigwinch-kills' | 'stop-never-escalates' | 'ignores-limits';
 
 interface Fake {
   id: string;
@@ -37,8 +38,15 @@ interface Fake {
 
 export class FakeRuntime implements OciRuntime {
   readonly name = 'fake';
-  readonly bundleKinds = ['wasm'] as const;
-  readonly scope = 'process' as const;
+  readonly capabilities: RuntimeCapabilities = {
+    bundleKinds: ['wasm'],
+    scope: 'process',
+    limits: ['wallClockMs'],
+    stdin: false,
+    detach: false,
+    process: { user: false, hostname: false },
+    networkModes: [],
+  };
   readonly #containers = new Map<string, Fake>();
 
   constructor(private readonly defects: ReadonlySet<FakeDefect> = new Set()) {}
@@ -63,6 +71,9 @@ export class FakeRuntime implements OciRuntime {
     validateContainerId(id);
     if (this.#containers.has(id)) throw err(ErrorCode.AlreadyExists, `container "${id}" exists`, { id });
     if (bundle.kind !== 'wasm') throw err(ErrorCode.InvalidArgument, `the fake runs wasm bundles, not ${bundle.kind}`);
+    if (!this.defects.has('ignores-limits')) assertLimitsSupported(this, bundle.resources);
+    if (options.detach) throw err(ErrorCode.Unsupported, 'the fake cannot detach', { id });
+    if (options.stdio?.stdin !== undefined && options.stdio.stdin !== 'ignore') throw err(ErrorCode.Unsupported, 'the fake has no stdin', { id });
     const stdio = options.stdio ?? {};
     const pipes: ContainerStreams = {};
     if (stdio.stdout === 'pipe') pipes.stdout = new PassThrough();

@@ -3,7 +3,7 @@
  *
  * @module testing/types
  */
-import type { Bundle } from '../bundle/types.js';
+import type { Bundle } from '../runtime/bundle.js';
 import type { OciRuntime } from '../runtime/types.js';
 
 /** Bundles and a runtime made by a backend's test for {@link describeOciRuntime}. */

@@ -4,10 +4,11 @@
  *
  * @module lifecycle/create
  */
-import { CONTAINER_START_TIMEOUT, err, ErrorCode, validateContainerId, type Bundle, type ContainerState } from '@magikrun/core';
+import { assertLimitsSupported, CONTAINER_START_TIMEOUT, err, ErrorCode, validateContainerId, type Bundle, type ContainerState } from '@magikrun/core';
+import { WASMTIME_CAPABILITIES } from '../capabilities.js';
 import { callBinding } from '../binding/errors.js';
 import { checkWasmBundle } from '../bundle-check.js';
-import { resolveLimits, type WasmtimeCreateOptions } from '../options.js';
+import { containerLimits, resolveLimits, type WasmtimeCreateOptions } from '../options.js';
 import { newRecord, stateOf } from '../record.js';
 import { planStdio } from '../stdio/plan.js';
 import type { RuntimeContext } from './context.js';
@@ -19,7 +20,11 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
   if (ctx.records.has(id)) {
     throw err(ErrorCode.AlreadyExists, `container "${id}" exists already; delete it first or use another id`, { id });
   }
-  const limits = resolveLimits(ctx.limits, options.limits);
+  assertLimitsSupported({ name: 'wasmtime', capabilities: WASMTIME_CAPABILITIES }, wasm.resources);
+  if (options.detach) {
+    throw err(ErrorCode.Unsupported, 'a WebAssembly container of this runtime lives in this process and cannot be detached', { id });
+  }
+  const limits = resolveLimits(ctx.limits, containerLimits(wasm.resources, options));
   const stdio = planStdio(options.stdio);
   const timeoutMs = checkTimeout('timeoutMs', options.timeoutMs ?? CONTAINER_START_TIMEOUT);
 

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Preopen, WasmBundle } from '@magikrun/core';
+import type { Preopen, ResourceLimits, WasmBundle } from '@magikrun/core';
 import { inject } from 'vitest';
 
 declare module 'vitest' {
@@ -57,7 +57,7 @@ export async function scratch(prefix: string): Promise<{ dir: string; cleanup: (
 export async function bundleFor(
   module: string,
   root: string,
-  opts: { args?: string[]; env?: string[]; preopens?: Preopen[]; digest?: string } = {},
+  opts: { args?: string[]; env?: string[]; preopens?: Preopen[]; digest?: string; resources?: ResourceLimits } = {},
 ): Promise<WasmBundle> {
   const dir = await mkdtemp(path.join(root, 'bundle-'));
   await mkdir(dir, { recursive: true });
@@ -69,6 +69,7 @@ export async function bundleFor(
     args: opts.args ?? [path.basename(module, '.wasm')],
     env: opts.env ?? [],
     preopens: opts.preopens ?? [],
+    ...(opts.resources ? { resources: opts.resources } : {}),
   };
 }
 
@@ -76,7 +77,7 @@ export async function bundleFor(
 export async function programBundle(
   name: Program,
   root: string,
-  opts: { args?: string[]; env?: string[]; preopens?: Preopen[] } = {},
+  opts: { args?: string[]; env?: string[]; preopens?: Preopen[]; resources?: ResourceLimits } = {},
 ): Promise<WasmBundle> {
   return bundleFor(programPath(name), root, { ...opts, args: [name, ...(opts.args ?? [])] });
 }

@@ -5,7 +5,6 @@
  * @module lifecycle/create
  */
 import type { ChildProcess } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CONTAINER_START_TIMEOUT,
@@ -22,6 +21,7 @@ import type { MonitorConfig } from '../binding/types.js';
 import { containerStateOf } from '../exit-status.js';
 import type { YoukiCreateOptions } from '../options.js';
 import { planStdio } from '../stdio/plan.js';
+import { checkBundleResources } from './bundle-resources.js';
 import { rootHandle, type RuntimeContext } from './context.js';
 import { readReport, spawnMonitor } from './spawn-monitor.js';
 
@@ -63,11 +63,7 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
   const plan = planStdio(options.stdio, options.detach === true);
   const root = path.resolve(options.stateRoot ?? ctx.stateRoot);
   await ctx.hostReady();
-  try {
-    await access(path.join(oci.path, 'config.json'));
-  } catch {
-    throw err(ErrorCode.NotFound, `the bundle ${oci.path} has no config.json; build it with BundleBuilder (kind 'oci') or \`magikrun bundle\``, { bundle: oci.path });
-  }
+  await checkBundleResources(oci);
   if (options.signal?.aborted) throw err(ErrorCode.Aborted, `create "${id}" was aborted`, { id });
   const handle = rootHandle(ctx, root);
   if (ctx.local.has(id) && ctx.local.get(id)?.root !== root) {

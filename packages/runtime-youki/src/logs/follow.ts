@@ -13,14 +13,6 @@ const CHUNK = 64 * 1024;
 /** How often a followed log is polled for more output, in ms. */
 export const FOLLOW_POLL_MS = 100;
 
-/** Options of `YoukiRuntime.logs`. */
-export interface LogsOptions {
-  /** Keep reading as the container writes, until it stops (then the streams end). @default false */
-  follow?: boolean;
-  /** Ends the streams early. */
-  signal?: AbortSignal;
-}
-
 /**
  * A Readable of `file` from its start. With `follow`, it waits at end-of-file until `stopped()`
  * says the container has ended, then drains what is left and ends. A file that is gone (the container

@@ -18,7 +18,8 @@ import { capabilitiesFor } from './capabilities.js';
 import { generateOciSpec } from './generate-spec.js';
 import { checkHostname, hostnameFromId } from './hostname.js';
 import { planNetwork, type NetworkMode } from './network.js';
-import { resourcesFor, type ResourceOptions } from './resources.js';
+import { resourcesFor } from './resources.js';
+import type { ResourceLimits } from '../../runtime/limits.js';
 import { resolveUser } from './resolve-user.js';
 import { resolveSeccompProfile } from './seccomp.js';
 import type { OciSpec, SpecMount } from './spec-types.js';
@@ -35,8 +36,11 @@ export interface OciSpecOptions extends RunOptions {
   hostname?: string;
   /** Annotations added to (and overriding) the image's. */
   annotations?: Readonly<Record<string, string>>;
-  /** Memory, CPU and process limits. @default none */
-  resources?: ResourceOptions;
+  /**
+   * Limits: memory, CPUs and pids are written to `linux.resources`; all are kept in `OciBundle.resources`
+   * (a runtime refuses wall clock and fuel unless it enforces them). @default none
+   */
+  resources?: ResourceLimits;
   /** `none` (own namespace, loopback only), `host`, or a network namespace path. @default 'none' */
   network?: NetworkMode;
 }

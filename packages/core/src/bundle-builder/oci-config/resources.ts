@@ -1,25 +1,15 @@
 /**
- * Resource limits a caller can put on an OCI container, and their `linux.resources` form.
+ * Core's `ResourceLimits` in their `linux.resources` form: memory (`memory.max`, at least 6 MiB as docker
+ * requires), CPUs as a CFS quota over a 100 ms period (`docker run --cpus`; 0.01 to the host's CPUs), pids.
+ * Wall clock and fuel have no config.json form: a runtime that cannot enforce them refuses the bundle.
  *
  * @module bundle-builder/oci-config/resources
  */
 import { availableParallelism } from 'node:os';
 import { err, ErrorCode } from '../../errors.js';
 import type { SpecResources } from './spec-types.js';
+import { validateResources, type ResourceLimits } from '../../runtime/limits.js';
 
-/** Resource limits (cgroup memory, cpu and pids controllers). */
-export interface ResourceOptions {
-  /** Memory limit in bytes (`memory.limit_in_bytes` / `memory.max`); at least 6 MiB, as Docker requires. */
-  memoryBytes?: number;
-  /**
-   * CPUs the container may use, as a decimal (`1.5`); written as a CFS quota over a 100 ms period
-   * (`cpu.cfs_quota_us` 150000 / `cpu.cfs_period_us` 100000), as `docker run --cpus` does.
-   * From 0.01 to the host's CPU count.
-   */
-  cpus?: number;
-  /** Most processes and threads (`pids.max`). */
-  pids?: number;
-}
 
 /** Smallest memory limit, in bytes: 6 MiB (Docker's `linuxMinMemory`). */
 export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
@@ -32,8 +22,9 @@ export const CPU_PERIOD_US = 100_000;
  * @throws MagikrunError `INVALID_ARGUMENT` for a memory limit that is not an integer of at least
  *   {@link MIN_MEMORY_BYTES}, CPUs outside 0.01..host CPUs, or pids that is not a positive integer.
  */
-export function resourcesFor(options: ResourceOptions | undefined): Omit<SpecResources, 'devices'> {
+export function resourcesFor(limits: ResourceLimits | undefined): Omit<SpecResources, 'devices'> {
   const out: Omit<SpecResources, 'devices'> = {};
+  const options = validateResources(limits);
   if (!options) return out;
   const { memoryBytes, cpus, pids } = options;
   if (memoryBytes !== undefined) {

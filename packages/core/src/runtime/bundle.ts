@@ -5,9 +5,10 @@
  * - `wasm`: a WASI preview 1 module with its args, env and preopened directories.
  * - `microvm`: a rootfs plus command, env and VM size.
  *
- * @module bundle/types
+ * @module runtime/bundle
  */
-import type { Signal } from '../runtime/signal.js';
+import type { ResourceLimits } from './limits.js';
+import type { Signal } from './signal.js';
 
 /** The bundle kinds. */
 export type BundleKind = 'oci' | 'wasm' | 'microvm';
@@ -43,6 +44,11 @@ export interface OciBundle {
   rootfsMounts?: RootfsMount[];
   /** Signal for `stop`, from the image config's StopSignal. @default 'SIGTERM' */
   stopSignal?: Signal;
+  /**
+   * The workload's resource limits, as `BundleBuilder.build({ resources })` wrote them into config.json's
+   * `linux.resources` (memory, CPUs, pids). A runtime refuses a bundle whose `resources` config.json does not carry.
+   */
+  resources?: ResourceLimits;
   /** Annotations (image labels and the like). */
   annotations?: Record<string, string>;
 }
@@ -76,6 +82,8 @@ export interface WasmBundle {
   cwd?: string;
   /** @default 'SIGTERM' */
   stopSignal?: Signal;
+  /** The module's resource limits (memory, fuel, wall clock), also written to `wasi.json`; the runtime's defaults apply to what is absent. */
+  resources?: ResourceLimits;
   annotations?: Record<string, string>;
 }
 
