@@ -8,7 +8,7 @@ import type { BundleClaim, LockHolder } from '@magikrun/core';
 import type { RuntimeRegistry } from '@magikrun/registry';
 import { containerExists, containerStatus, hostScoped } from './host-containers.js';
 
-/** Longest directory name (bytes) on Linux file systems: youki refuses longer container ids. */
+/** Longest directory name (bytes) on Linux file systems: a host-scoped runtime keeps one state directory per container and refuses longer ids. */
 export const MAX_DIRECTORY_NAME = 255;
 
 /**
@@ -75,7 +75,7 @@ export async function reserveContainerName(root: string, registry: RuntimeRegist
 }
 
 /**
- * Refuse `id` when a runtime whose containers outlive magikrun (`scope: 'host'`, e.g. youki) already
+ * Refuse `id` when a runtime whose containers outlive magikrun (`capabilities.scope` `'host'`) already
  * holds a container of that name (its `state(id)` answers), as `docker run --name` does. A stopped one
  * is looked at once more after the runtime's `list()`, which removes containers whose monitor died
  * without recording an exit (nothing can show or wait for them any more; `ps -a` would not list them).

@@ -8,7 +8,6 @@
  */
 import { BlobStore, currentLayoutDigest, err, ErrorCode, hostLinuxPlatform, parseImageSource, loadImage, parsePlatform, platformMatches, Platform, pullImage, resolveStoreRoot, WASM_PLATFORM } from '@magikrun/core';
 import type { BundleKind, OciPlatform, PulledImage, RegistryAccessOptions } from '@magikrun/core';
-import { join } from 'node:path';
 import { RuntimeRegistry } from '@magikrun/registry';
 import { PullProgressDisplay } from './progress.js';
 
@@ -30,11 +29,11 @@ export async function openContext(root?: string): Promise<CliContext> {
 }
 
 /**
- * The runtime registry for this data root: each runtime keeps its derived data (the wasmtime
- * compiled-module cache) under `<root>/cache/<runtime>`, so `--root` moves everything.
+ * The runtime registry for this data root: each runtime keeps its derived data (compiled-module
+ * caches) under `<root>/cache/<runtime>`, so `--root` moves everything.
  */
 export function openRegistry(ctx: Pick<CliContext, 'root' | 'platform'>): Promise<RuntimeRegistry> {
-  return RuntimeRegistry.create(ctx.platform, { runtimeOptions: { wasmtime: { cacheDir: join(ctx.root, 'cache', 'wasmtime') } } });
+  return RuntimeRegistry.create(ctx.platform, { root: ctx.root });
 }
 
 /**

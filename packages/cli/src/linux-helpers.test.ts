@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@magikrun/core';
-import { networkFromFlag, resourcesFromFlags } from './linux-flags.js';
+import { networkFromFlag, resourcesFromFlags } from './resource-flags.js';
 import { reportExit } from './report-exit.js';
 import { statusText } from './commands/ps.js';
 import { stopTimeoutMs } from './commands/stop.js';

@@ -7,3 +7,5 @@ export { RuntimeRegistry } from './registry.js';
 export type { RuntimeRegistryOptions, UnavailableRuntime } from './registry.js';
 export { BUILTIN_CANDIDATES } from './candidates.js';
 export type { RuntimeCandidate, RuntimeConstructor, PackageImporter } from './candidates.js';
+export { selectRuntime, missingCapabilities } from './select.js';
+export type { RuntimeNeeds, SelectionRequest, Selection, RefusedRuntime, UnavailableCandidate, MissingCapability } from './select.js';

@@ -2,13 +2,12 @@
 // real install finds a real backend is test/installed-package.test.ts.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, Platform } from '@magikrun/core';
-import type { OciRuntime } from '@magikrun/core';
+import type { OciRuntime, RuntimeCapabilities } from '@magikrun/core';
 import { RuntimeRegistry } from './registry.js';
 import type { RuntimeCandidate } from './candidates.js';
 
 class StubRuntime {
-  readonly bundleKinds = ['wasm'] as const;
-  readonly scope = 'process' as const;
+  readonly capabilities: RuntimeCapabilities = { bundleKinds: ['wasm'], scope: 'process', limits: [], stdin: false, detach: false, process: { user: false, hostname: false }, networkModes: [] };
   constructor(readonly options?: Record<string, unknown>) {}
   get name(): string {
     return 'stub';

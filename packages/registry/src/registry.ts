@@ -9,12 +9,15 @@
 import { err, ErrorCode, isMagikrunError, Platform } from '@magikrun/core';
 import type { BundleKind, OciRuntime } from '@magikrun/core';
 import { BUILTIN_CANDIDATES } from './candidates.js';
+import { selectRuntime, type Selection, type SelectionRequest } from './select.js';
 import type { PackageImporter, RuntimeCandidate, RuntimeConstructor } from './candidates.js';
 
 /** Why a backend is not available. */
 export interface UnavailableRuntime {
   name: string;
   packageName: string;
+  /** The bundle kinds it would run. */
+  bundleKinds: readonly BundleKind[];
   /** `not-installed` (package absent), `unsupported-host` (capability missing), `failed` (package present but would not load). */
   kind: 'not-installed' | 'unsupported-host' | 'failed';
   reason: string;
@@ -22,7 +25,12 @@ export interface UnavailableRuntime {
 
 /** Options of {@link RuntimeRegistry.create}. */
 export interface RuntimeRegistryOptions {
-  /** Options passed to each runtime's constructor, by runtime name, e.g. `{ wasmtime: { fuel: 1e8 } }`. */
+  /**
+   * The data root every runtime keeps its derived data under (compiled-module caches and the like):
+   * passed to each constructor as `root`. @default each runtime's own (`$MAGIKRUN_ROOT` or `~/.magikrun`)
+   */
+  root?: string;
+  /** Options passed to each runtime's constructor, by runtime name, e.g. `{ wasmtime: { fuel: 1e8 } }`; they win over `root`. */
   runtimeOptions?: Record<string, Record<string, unknown>>;
   /** Candidates to try. @default BUILTIN_CANDIDATES */
   candidates?: readonly RuntimeCandidate[];
@@ -65,20 +73,21 @@ export class RuntimeRegistry {
     const registry = new RuntimeRegistry(platform ?? (await Platform.detect()));
     const importer = options.importer ?? defaultImporter;
     for (const candidate of options.candidates ?? BUILTIN_CANDIDATES) {
-      await registry.#try(candidate, importer, options.runtimeOptions?.[candidate.name]);
+      const given = options.runtimeOptions?.[candidate.name];
+      await registry.#try(candidate, importer, options.root !== undefined ? { root: options.root, ...given } : given);
     }
     return registry;
   }
 
   async #try(candidate: RuntimeCandidate, importer: PackageImporter, runtimeOptions?: Record<string, unknown>): Promise<void> {
-    const { name, packageName } = candidate;
+    const { name, packageName, bundleKinds } = candidate;
     const missing = candidate.requires.filter((c) => !this.platform.hasCapability(c));
     const hostReason =
       missing.length > 0
         ? missing.map((c) => `${c}: ${this.platform.capabilities[c].reason}`).join('; ')
         : candidate.check?.(this.platform);
     if (hostReason !== undefined) {
-      this.#unavailable.push({ name, packageName, kind: 'unsupported-host', reason: hostReason });
+      this.#unavailable.push({ name, packageName, bundleKinds, kind: 'unsupported-host', reason: hostReason });
       return;
     }
     let mod: Record<string, unknown>;
@@ -86,22 +95,22 @@ export class RuntimeRegistry {
       mod = await importer(packageName);
     } catch (e) {
       if (isModuleNotFound(e, packageName)) {
-        this.#unavailable.push({ name, packageName, kind: 'not-installed', reason: `${packageName} is not installed (npm install ${packageName})` });
+        this.#unavailable.push({ name, packageName, bundleKinds, kind: 'not-installed', reason: `${packageName} is not installed (npm install ${packageName})` });
       } else {
-        this.#unavailable.push({ name, packageName, kind: 'failed', reason: `${packageName} failed to load: ${e instanceof Error ? e.message : String(e)}` });
+        this.#unavailable.push({ name, packageName, bundleKinds, kind: 'failed', reason: `${packageName} failed to load: ${e instanceof Error ? e.message : String(e)}` });
       }
       return;
     }
     const ctor = mod[candidate.exportName];
     if (typeof ctor !== 'function') {
-      this.#unavailable.push({ name, packageName, kind: 'failed', reason: `${packageName} has no export ${candidate.exportName}` });
+      this.#unavailable.push({ name, packageName, bundleKinds, kind: 'failed', reason: `${packageName} has no export ${candidate.exportName}` });
       return;
     }
     try {
       this.#runtimes.set(name, new (ctor as RuntimeConstructor)(runtimeOptions));
     } catch (e) {
       const reason = isMagikrunError(e) ? e.message : `constructor failed: ${e instanceof Error ? e.message : String(e)}`;
-      this.#unavailable.push({ name, packageName, kind: 'failed', reason });
+      this.#unavailable.push({ name, packageName, bundleKinds, kind: 'failed', reason });
     }
   }
 
@@ -148,8 +157,25 @@ export class RuntimeRegistry {
 
   /** The first available runtime that runs bundles of `kind`, or undefined. */
   forBundle(kind: BundleKind): OciRuntime | undefined {
-    for (const rt of this.#runtimes.values()) if (rt.bundleKinds.includes(kind)) return rt;
+    for (const rt of this.#runtimes.values()) if (rt.capabilities.bundleKinds.includes(kind)) return rt;
     return undefined;
+  }
+
+  /** The available runtimes, in search order. */
+  runtimes(): OciRuntime[] {
+    return [...this.#runtimes.values()];
+  }
+
+  /**
+   * The one selection step (see `selectRuntime`): the bundle kind and runtime for a workload, from the
+   * runtimes' declared capabilities, with the reason each other candidate was refused.
+   *
+   * @example
+   * const { runtime, kind } = registry.select({ kinds: ['oci', 'wasm'], needs: { limits: ['memoryBytes'], stdin: true } });
+   * @throws MagikrunError `UNSUPPORTED`, `UNAVAILABLE`, `NOT_FOUND` as `selectRuntime` does.
+   */
+  select(request: SelectionRequest): Selection {
+    return selectRuntime(this.runtimes(), this.#unavailable, request);
   }
 
   /**

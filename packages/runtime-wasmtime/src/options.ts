@@ -81,11 +81,13 @@ export interface WasmSandboxLimits {
 
 /** Options of the {@link WasmtimeRuntime} constructor: engine settings plus default sandbox limits. */
 export interface WasmtimeRuntimeOptions extends WasmSandboxLimits {
+  /** The magikrun data root (what `RuntimeRegistry.create({ root })` passes): the cache defaults to `<root>/cache/wasmtime`. */
+  root?: string;
   /**
    * Directory of the compiled-module cache (created 0700; refused when it is a symlink, group/world-writable
    * or owned by another user). Entries are keyed by module digest and engine compatibility hash, both
    * recorded inside each entry too, and verified on every load.
-   * @default `<$MAGIKRUN_ROOT or ~/.magikrun>/cache/wasmtime`
+   * @default `<root>/cache/wasmtime`, `root` defaulting to `$MAGIKRUN_ROOT` or `~/.magikrun`
    */
   cacheDir?: string;
   /** Use the compiled-module cache. @default true */

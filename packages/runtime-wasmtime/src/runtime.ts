@@ -90,7 +90,7 @@ export class WasmtimeRuntime implements OciRuntime {
   constructor(options: WasmtimeRuntimeOptions = {}) {
     resolveLimits(options); // fail at construction on a bad default, not at the first create
     const maxWasmStack = resolveStackSize(options);
-    this.cacheDir = options.cache === false ? undefined : path.resolve(options.cacheDir ?? defaultCacheDir());
+    this.cacheDir = options.cache === false ? undefined : path.resolve(options.cacheDir ?? (options.root !== undefined ? path.join(options.root, 'cache', 'wasmtime') : defaultCacheDir()));
     const binding = loadBinding();
     let engine: BindingEngine;
     try {

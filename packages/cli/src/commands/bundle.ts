@@ -13,15 +13,15 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { checkDestination, err, ErrorCode, formatOciPlatform, hostLinuxPlatform, resolveLimits, writeOciBundle } from '@magikrun/core';
 import type { OciBuildOptions } from '@magikrun/core';
-import { networkFromFlag, resourcesFromFlags, type LinuxFlags } from '../linux-flags.js';
+import { networkFromFlag, resourcesFromFlags, type ResourceFlags, type NetworkFlag } from '../resource-flags.js';
 import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, resolveImage } from '../image-source.js';
 import { SignalForwarder } from '../signals.js';
 import type { GlobalOptions } from '../global-options.js';
 
-/** The flags; `--memory`, `--cpus`, `--pids-limit` and `--network` are `run`'s (see linux-flags). */
-interface BundleFlags extends RegistryFlags, LinuxFlags {
+/** The flags; `--memory`, `--cpus`, `--pids-limit` and `--network` are `run`'s (see resource-flags). */
+interface BundleFlags extends RegistryFlags, Pick<ResourceFlags, 'memory' | 'cpus' | 'pidsLimit'>, NetworkFlag {
   platform?: string;
   env: string[];
   volume: string[];

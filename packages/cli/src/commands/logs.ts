@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { err, ErrorCode } from '@magikrun/core';
 import { pipeline } from 'node:stream/promises';
 import { isClosedPipe } from '../closed-pipe.js';
-import { containerLogs, findContainer, openHostRuntimes } from '../host-containers.js';
+import { findContainer, openHostRuntimes } from '../host-containers.js';
 import type { GlobalOptions } from '../global-options.js';
 
 export function registerLogs(program: Command, setExitCode: (code: number) => void): void {
@@ -29,7 +29,7 @@ export function registerLogs(program: Command, setExitCode: (code: number) => vo
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const { stdout, stderr } = containerLogs(runtime, id, { follow: opts.follow === true, signal: abort.signal });
+        const { stdout, stderr } = runtime.logs(id, { follow: opts.follow === true, signal: abort.signal });
         // Streamed with backpressure, chunk by chunk; our own stdout/stderr stay open.
         await Promise.all([
           stdout ? pipeline(stdout, process.stdout, { end: false, signal: abort.signal }) : undefined,

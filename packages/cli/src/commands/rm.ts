@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { err, ErrorCode, isMagikrunError, sweepBundleLeftovers } from '@magikrun/core';
 import { containerExists, findContainer, noHostRuntime, openHostRuntimes, type HostRuntimes } from '../host-containers.js';
-import { removeLinuxBundle } from '../linux-bundle.js';
+import { removeRunBundle } from '../run-bundle.js';
 import { eachArgument, type GlobalOptions } from '../global-options.js';
 
 export function registerRm(program: Command, setExitCode: (code: number) => void): void {
@@ -51,7 +51,7 @@ async function remove(hosts: HostRuntimes, id: string, force: boolean): Promise<
     }
     await runtime.delete(id, { force: info.status !== 'stopped' });
     try {
-      await removeLinuxBundle(id, info.bundle, info.annotations);
+      await removeRunBundle(id, info.bundle, info.annotations);
     } catch (e) {
       // The `magikrun run` attached to it is alive and removes its bundle itself when it sees the end.
       if (!isMagikrunError(e, ErrorCode.Locked)) throw e;

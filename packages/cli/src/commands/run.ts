@@ -2,33 +2,42 @@
  * `magikrun run IMAGE [ARGS…]`: pull if needed, build the bundle, run it, stream its stdout and stderr,
  * forward SIGINT/SIGTERM to it, remove the container, exit with its exit code (docker run's contract).
  *
- * The runtime follows the image: a Linux image runs as a Linux container (youki, when this host
- * supports it; see run-linux.ts for `-d`, `--no-rm` and the resource flags), a WebAssembly image on
- * wasmtime in this process. A Linux image without a usable Linux runtime may still hold a wasm
- * entrypoint (runwasi's rule); otherwise it fails with `UNAVAILABLE` naming what is missing.
+ * One lifecycle for every backend. The image gives the bundle kinds it can run as (a Linux image as a
+ * Linux container, or — runwasi's rule — as WebAssembly when its entrypoint is a module; a wasm image as
+ * WebAssembly); the flags give what the run needs (limits, stdin, detach, a container that outlives this
+ * process, user, hostname, network); the registry's selection step picks the kind and the runtime from
+ * the runtimes' declared capabilities. A flag no chosen runtime can honour is refused with `UNSUPPORTED`
+ * naming it, never ignored. Then: build the bundle, create, start, and either
+ *
+ * - attached (the default): stdio to ours, SIGINT/SIGTERM/SIGHUP forwarded (a second SIGINT or SIGTERM
+ *   kills), wait, and exit with the container's code (137 for SIGKILL and for the OOM killer, which is
+ *   named on stderr); the container and its bundle (and snapshot) are then removed, unless `--no-rm`
+ *   keeps the stopped container for `ps -a` and `rm`;
+ * - detached (`-d`): output to log files (`magikrun logs`), the id printed, exit 0 at once; the container
+ *   keeps running until `magikrun stop` / `rm`.
  *
  * `--rm`: unlike `docker run`, an attached run removes its container when it ends by default (there is
  * no daemon to collect stopped containers later, and forgotten stopped containers are docker's most
- * common leak); `--no-rm` keeps it for `ps -a` and `rm`. A detached (`-d`) container is kept until
- * `magikrun rm`, as docker keeps it; `-d --rm` is refused (no process would be left to remove it).
+ * common leak). A detached container is kept until `magikrun rm`, as docker keeps it; `-d --rm` is
+ * refused (no process would be left to remove it).
  *
  * @module commands/run
  */
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { BundleBuilder, err, ErrorCode, imageBundleKind, isMagikrunError, removeBundle } from '@magikrun/core';
-import type { Bundle, BundleKind, CreateOptions, ExitStatus, OciBuildOptions, OciRuntime } from '@magikrun/core';
+import { err, ErrorCode, imageBundleKind, isMagikrunError, limitsGiven, parseNetworkMode } from '@magikrun/core';
+import type { Bundle, BundleKind, ExitStatus, MagikrunError, NetworkModeKind, OciBuildOptions, OciRuntime, PulledImage, ResourceLimits, StdioOptions } from '@magikrun/core';
+import type { RefusedRuntime, RuntimeNeeds, RuntimeRegistry } from '@magikrun/registry';
+import { missingCapabilities } from '@magikrun/registry';
 import { SignalForwarder } from '../signals.js';
-import { limitsFromFlags } from '../limits.js';
-import { networkFromFlag, resourcesFromFlags } from '../linux-flags.js';
+import { networkFromFlag, resourcesFromFlags } from '../resource-flags.js';
 import { reportExit } from '../report-exit.js';
-import { runLinux } from './run-linux.js';
+import { buildRunBundle, removeRunBundle } from '../run-bundle.js';
 import { reserveContainerName, validateContainerName } from '../container-name.js';
 import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
 import { openContext, openRegistry, resolveImage, type CliContext } from '../image-source.js';
-import type { RuntimeRegistry } from '@magikrun/registry';
 import type { GlobalOptions } from '../global-options.js';
 
 interface RunOptions extends RegistryFlags {
@@ -56,26 +65,35 @@ interface RunOptions extends RegistryFlags {
   rm?: boolean;
 }
 
-/** Flags that only Linux containers take, with their names as typed. */
-const LINUX_ONLY: readonly [keyof RunOptions, string][] = [
-  ['cpus', '--cpus'],
-  ['pidsLimit', '--pids-limit'],
-  ['network', '--network'],
-  ['user', '--user'],
-  ['hostname', '--hostname'],
-  ['detach', '--detach'],
-];
-/** Flags that only WebAssembly containers take. */
-const WASM_ONLY: readonly [keyof RunOptions, string][] = [
-  ['fuel', '--fuel'],
-  ['timeout', '--timeout'],
-  ['allowAboveDefault', '--allow-above-default'],
-];
-
-function refuseFlags(opts: RunOptions, flags: readonly [keyof RunOptions, string][], what: string): void {
-  const given = flags.filter(([k]) => opts[k] !== undefined && opts[k] !== false).map(([, f]) => f);
-  if (given.length > 0) throw err(ErrorCode.Unsupported, `${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} to ${what}`, { flags: given });
+/** Everything `run` was asked for, checked before anything is pulled. */
+interface RunPlan {
+  reference: string;
+  id: string;
+  /** The name was made up here (no --name): nothing to look for under it. */
+  generated: boolean;
+  runtime?: string;
+  needs: RuntimeNeeds;
+  build: OciBuildOptions;
+  resolve: { platform?: string; pull: RunOptions['pull']; quiet: boolean; access: ReturnType<typeof registryAccessFrom> };
+  interactive: boolean;
+  detach: boolean;
+  /** Remove the container once it has stopped (attached runs). */
+  remove: boolean;
+  allowAboveDefault: boolean;
 }
+
+/** The flag a user typed for each need, for messages. */
+const LIMIT_FLAGS: Readonly<Record<keyof ResourceLimits, string>> = { memoryBytes: '--memory', cpus: '--cpus', pids: '--pids-limit', wallClockMs: '--timeout', fuel: '--fuel' };
+const NEED_FLAGS: Readonly<Record<Exclude<keyof RuntimeNeeds, 'limits'>, string>> = {
+  stdin: '--interactive',
+  detach: '--detach',
+  outlive: '--no-rm',
+  user: '--user',
+  hostname: '--hostname',
+  network: '--network',
+};
+/** How a bundle kind is named to users. */
+const KIND_NOUNS: Readonly<Record<BundleKind, string>> = { oci: 'Linux', wasm: 'WebAssembly', microvm: 'microVM' };
 
 export function registerRun(program: Command, setExitCode: (code: number) => void): void {
   const command = program
@@ -118,7 +136,17 @@ export function registerRun(program: Command, setExitCode: (code: number) => voi
 async function run(reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
   const signals = new SignalForwarder();
   try {
-    return await runWith(signals, reference, args, opts, globals);
+    const plan = planRun(reference, args, opts);
+    const ctx = await openContext(globals.root);
+    const registry = await openRegistry(ctx);
+    // Before anything is pulled or written: a taken name must not touch the container holding it, and
+    // what a killed run left under it is removed. The claim is this run's until it ends.
+    const claim = await reserveContainerName(ctx.root, registry, plan.id, { generated: plan.generated });
+    try {
+      return await execute(plan, ctx, registry, signals);
+    } finally {
+      await claim.release();
+    }
   } catch (e) {
     if (signals.received) {
       process.stderr.write(`magikrun: interrupted by ${signals.received}\n`);
@@ -130,163 +158,200 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
   }
 }
 
-async function runWith(signals: SignalForwarder, reference: string, args: string[], opts: RunOptions, globals: GlobalOptions): Promise<number> {
-  // Every option is checked before anything is pulled.
-  const limits = limitsFromFlags(opts);
+function networkKind(network: string): NetworkModeKind {
+  const parsed = parseNetworkMode(network);
+  return parsed.kind === 'netns' ? 'path' : parsed.kind;
+}
+
+/** Every option, checked. @throws MagikrunError `INVALID_ARGUMENT`, `UNSUPPORTED` (`-d --rm`) */
+function planRun(reference: string, args: string[], opts: RunOptions): RunPlan {
   const resources = resourcesFromFlags(opts);
   const network = networkFromFlag(opts.network);
-  if (opts.detach && opts.rm === true) {
+  const detach = opts.detach === true;
+  if (detach && opts.rm === true) {
     throw err(ErrorCode.Unsupported, '--rm with -d is not supported: remove a detached container with "magikrun rm ID" once it has stopped (or "magikrun rm -f ID")', {});
   }
-  const access = registryAccessFrom(opts);
-  const env = parseEnv(opts.env);
-  const volumes = opts.volume.map((v) => parseVolume(v));
-  const id = validateContainerName(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`);
-  const ctx = await openContext(globals.root);
-  const registry = await openRegistry(ctx);
-  // Before anything is pulled or written: a taken name must not touch the container holding it, and
-  // what a killed run left under it is removed. The claim is this run's until it ends.
-  const claim = await reserveContainerName(ctx.root, registry, id, { generated: opts.name === undefined });
-  try {
-    return await runReserved(signals, reference, args, opts, { ctx, registry, id, limits, resources, network, access, env, volumes });
-  } finally {
-    await claim.release();
-  }
-}
-
-interface Reserved {
-  ctx: CliContext;
-  registry: RuntimeRegistry;
-  id: string;
-  limits: ReturnType<typeof limitsFromFlags>;
-  resources: ReturnType<typeof resourcesFromFlags>;
-  network: ReturnType<typeof networkFromFlag>;
-  access: ReturnType<typeof registryAccessFrom>;
-  env: string[];
-  volumes: ReturnType<typeof parseVolume>[];
-}
-
-async function runReserved(signals: SignalForwarder, reference: string, args: string[], opts: RunOptions, r: Reserved): Promise<number> {
-  const { ctx, registry, id, limits, resources, network, access, env, volumes } = r;
-  // --runtime restricts the platforms a pull accepts to those that runtime runs.
-  const chosen = opts.runtime ? registry.require(opts.runtime) : undefined;
-  const image = await resolveImage(ctx, registry, reference, {
-    platform: opts.platform,
-    pull: opts.pull,
-    quiet: opts.quiet === true,
-    access,
-    signal: signals.abort.signal,
-    ...(chosen ? { kinds: chosen.bundleKinds } : {}),
-  });
-  signals.throwIfReceived();
-  const runtimeFor = (kind: BundleKind): OciRuntime => chosen ?? registry.requireForBundle(kind);
-  // A Linux image runs on a Linux runtime; without one (or with --runtime naming a wasm runtime), it
-  // may still hold a wasm entrypoint (runwasi's rule).
-  const linuxRuntime = chosen ? (chosen.bundleKinds.includes('oci') ? chosen : undefined) : registry.forBundle('oci');
-  const kind: BundleKind = imageBundleKind(image) === 'oci' && !linuxRuntime ? 'wasm' : imageBundleKind(image);
-  if (chosen && !chosen.bundleKinds.includes(kind)) {
-    const p = image.platform;
-    throw err(ErrorCode.Unsupported, `runtime ${chosen.name} runs ${chosen.bundleKinds.join(', ')} bundles; ${image.reference} is a ${p.os}/${p.architecture} image (${kind}); drop --runtime or pick another`, {
-      runtime: chosen.name,
-      kind,
-    });
-  }
-
-  if (kind === 'oci') {
-    refuseFlags(opts, WASM_ONLY, 'WebAssembly containers, not Linux ones');
-    const build: OciBuildOptions = {
+  const interactive = opts.interactive === true;
+  return {
+    reference,
+    id: validateContainerName(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`),
+    generated: opts.name === undefined,
+    ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
+    needs: {
+      limits: limitsGiven(resources),
+      stdin: interactive,
+      detach,
+      // -d needs a runtime that detaches (whose containers outlive their creator); --no-rm only the latter.
+      outlive: opts.rm === false && !detach,
+      user: opts.user !== undefined,
+      hostname: opts.hostname !== undefined,
+      ...(network !== undefined ? { network: networkKind(network) } : {}),
+    },
+    build: {
       args: args.length > 0 ? args : undefined,
       entrypoint: opts.entrypoint === undefined ? undefined : [opts.entrypoint],
-      env,
-      volumes,
+      env: parseEnv(opts.env),
+      volumes: opts.volume.map((v) => parseVolume(v)),
       workdir: opts.workdir,
       user: opts.user,
       hostname: opts.hostname,
       network,
       resources,
-    };
-    const runtime = runtimeFor('oci');
-    if (runtime.scope !== 'host' && (opts.detach || opts.rm === false)) {
-      throw err(ErrorCode.Unsupported, `-d and --no-rm need a runtime whose containers outlive magikrun; ${runtime.name}'s live in this process`, { runtime: runtime.name });
-    }
-    return runLinux({ ctx, runtime, image, id, build, interactive: opts.interactive === true, detach: opts.detach === true, remove: opts.rm !== false, signals });
-  }
-  refuseFlags(opts, LINUX_ONLY, 'Linux containers, not WebAssembly ones (which live in this process)');
-  if (opts.rm === false) throw err(ErrorCode.Unsupported, '--no-rm applies to Linux containers; a WebAssembly container ends with this process', {});
-
-  const bundle = await new BundleBuilder({ root: ctx.root })
-    .image(image)
-    .storage(ctx.store)
-    .build({
-      id,
-      args: args.length > 0 ? args : undefined,
-      entrypoint: opts.entrypoint === undefined ? undefined : [opts.entrypoint],
-      env,
-      volumes,
-      workdir: opts.workdir,
-      kind,
-    })
-    .catch((e: unknown) => {
-      if (kind !== imageBundleKind(image) && isMagikrunError(e, ErrorCode.InvalidArgument) && /no WebAssembly module/.test(e.message) && chosen) {
-        // --runtime named a wasm runtime for a Linux image without a wasm entrypoint.
-        throw err(
-          ErrorCode.InvalidArgument,
-          `${image.reference} is a Linux image (${image.platform.os}/${image.platform.architecture}) with no WebAssembly module, and runtime ${chosen.name} runs only WebAssembly images; drop --runtime to run it as a Linux container`,
-          { reference: image.reference, platform: image.platform, runtime: chosen.name },
-          e,
-        );
-      }
-      if (kind !== imageBundleKind(image) && isMagikrunError(e, ErrorCode.InvalidArgument) && /no WebAssembly module/.test(e.message)) {
-        // Not a wasm image after all: say what is missing rather than what the wasm check found.
-        const why = registry.unavailableRuntimes().map((u) => `${u.name}: ${u.reason}`);
-        throw err(
-          ErrorCode.Unavailable,
-          `${image.reference} is a ${image.platform.os}/${image.platform.architecture} image and no runtime for Linux containers is installed and usable on this host${why.length ? `: ${why.join('; ')}` : ''}`,
-          { reference: image.reference, platform: image.platform },
-          e,
-        );
-      }
-      throw e;
-    });
-  try {
-    signals.throwIfReceived();
-    const runtime = runtimeFor(bundle.kind);
-    if (limits && runtime.name !== 'wasmtime') {
-      throw err(ErrorCode.Unsupported, `--fuel, --memory and --timeout apply to the wasmtime runtime, not ${runtime.name}`, { runtime: runtime.name });
-    }
-    const status = await runContainer(runtime, id, bundle, opts.interactive === true, limits, signals);
-    return reportExit(id, status);
-  } finally {
-    await removeBundle(bundle);
-  }
+    },
+    resolve: { platform: opts.platform, pull: opts.pull, quiet: opts.quiet === true, access: registryAccessFrom(opts) },
+    interactive,
+    detach,
+    remove: opts.rm !== false,
+    allowAboveDefault: opts.allowAboveDefault === true,
+  };
 }
 
-/** create → start → wait → delete, with SIGINT/SIGTERM forwarded to the workload while it runs. */
-async function runContainer(
-  runtime: OciRuntime,
-  id: string,
-  bundle: Bundle,
-  interactive: boolean,
-  limits: Record<string, unknown> | undefined,
-  signals: SignalForwarder,
-): Promise<ExitStatus> {
-  const options: CreateOptions & { limits?: Record<string, unknown> } = {
-    stdio: { stdin: interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr },
+/** Pull, select, build, then create → start → wait (or detach) → delete, with signals forwarded while it runs. */
+async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry, signals: SignalForwarder): Promise<number> {
+  const { id } = plan;
+  // --runtime restricts the platforms a pull accepts to those that runtime runs.
+  const named = plan.runtime !== undefined ? registry.require(plan.runtime) : undefined;
+  const image = await resolveImage(ctx, registry, plan.reference, {
+    ...plan.resolve,
     signal: signals.abort.signal,
-  };
-  if (limits) options.limits = limits;
-  await runtime.create(id, bundle, options);
+    ...(named ? { kinds: named.capabilities.bundleKinds } : {}),
+  });
+  signals.throwIfReceived();
+  const imageKind = imageBundleKind(image);
+  // A Linux image may also run as WebAssembly when its entrypoint is a module (runwasi's rule).
+  const kinds: BundleKind[] = imageKind === 'oci' ? ['oci', 'wasm'] : [imageKind];
+  let selected: { runtime: OciRuntime; kind: BundleKind; refused: RefusedRuntime[] };
+  try {
+    selected = registry.select({ kinds, needs: plan.needs, ...(plan.runtime !== undefined ? { runtime: plan.runtime } : {}) });
+  } catch (e) {
+    throw explainRefusal(e, registry, image, imageKind, plan);
+  }
+  const { runtime, kind } = selected;
+  const onWarning = (m: string): boolean => process.stderr.write(`magikrun: warning: ${m}\n`);
+  const bundle = await buildRunBundle({ root: ctx.root, store: ctx.store, image, signal: signals.abort.signal, onWarning }, id, kind, plan.build).catch((e: unknown) => {
+    if (kind !== imageKind && isMagikrunError(e, ErrorCode.InvalidArgument) && (e.details as { wasmModule?: unknown } | undefined)?.wasmModule === 'absent') {
+      throw noModule(e, registry, image, selected.refused, plan, named);
+    }
+    throw e;
+  });
+  let keep = false;
+  // Only a container this run created is deleted on the way out: a create refused with ALREADY_EXISTS
+  // (another data root's run took the same id meanwhile) must not delete that other container.
+  let created = false;
   try {
     signals.throwIfReceived();
+    const stdio: StdioOptions = plan.detach
+      ? { stdin: 'ignore' }
+      : { stdin: plan.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr };
+    await runtime.create(id, bundle, { stdio, detach: plan.detach, allowAboveDefault: plan.allowAboveDefault, signal: signals.abort.signal });
+    created = true;
+    signals.throwIfReceived();
+    if (plan.detach) {
+      await runtime.start(id);
+      keep = true;
+      process.stdout.write(`${id}\n`);
+      return 0;
+    }
     signals.attach((signal) => {
       runtime.kill(id, signal).catch(() => undefined);
     });
-    await runtime.start(id);
-    return await runtime.wait(id);
+    let status: ExitStatus;
+    try {
+      await runtime.start(id);
+      status = await runtime.wait(id);
+    } finally {
+      signals.detach();
+      if (plan.interactive) process.stdin.pause();
+    }
+    keep = !plan.remove;
+    return reportExit(id, status);
   } finally {
-    signals.detach();
-    await runtime.delete(id, { force: true });
-    if (interactive) process.stdin.pause();
+    if (!keep) await discard(runtime, id, bundle, created);
   }
 }
 
+/**
+ * Delete the container if this run created it (forced: it may still run after a failure), then remove
+ * its bundle (and snapshot).
+ */
+async function discard(runtime: OciRuntime, id: string, bundle: Bundle, created: boolean): Promise<void> {
+  if (created) {
+    await runtime.delete(id, { force: true }).catch((e: unknown) => {
+      if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
+    });
+  }
+  await removeRunBundle(id, bundle.path, bundle.annotations);
+}
+
+/** The flags behind the needs that `refused` runtimes lacked, in the order typed. */
+function flagsOf(refused: readonly RefusedRuntime[]): string[] {
+  const flags = new Set<string>();
+  for (const r of refused) for (const m of r.missing ?? []) flags.add(m.need === 'limits' ? LIMIT_FLAGS[m.limit!] : NEED_FLAGS[m.need]);
+  return [...flags];
+}
+
+/** "X applies to Linux containers, not WebAssembly ones (…)", from what the available runtimes declare. */
+function flagsError(registry: RuntimeRegistry, refused: readonly RefusedRuntime[], imageKind: BundleKind, plan: RunPlan, cause: unknown): MagikrunError {
+  const lacking = refused.filter((r) => r.why === 'needs');
+  const flags = flagsOf(lacking);
+  const needs: RuntimeNeeds = {};
+  for (const r of lacking) {
+    for (const m of r.missing ?? []) {
+      if (m.need === 'limits') needs.limits = [...(needs.limits ?? []), m.limit!];
+      else (needs as Record<string, unknown>)[m.need] = plan.needs[m.need];
+    }
+  }
+  const kinds = new Set(registry.runtimes().filter((rt) => missingCapabilities(rt, needs).length === 0).flatMap((rt) => rt.capabilities.bundleKinds));
+  const verb = flags.length === 1 ? 'applies' : 'apply';
+  const reasons = refused.map((r) => r.reason).join('; ');
+  const lead =
+    kinds.size > 0
+      ? `${flags.join(', ')} ${verb} to ${[...kinds].map((k) => KIND_NOUNS[k]).join(' or ')} containers, not ${KIND_NOUNS[imageKind]} ones`
+      : `no runtime on this host can apply ${flags.join(', ')}`;
+  return err(ErrorCode.Unsupported, `${lead} (${reasons})`, { flags, refused }, cause);
+}
+
+/** The selection step's refusal, in the user's terms (the flags they typed). */
+function explainRefusal(e: unknown, registry: RuntimeRegistry, image: PulledImage, imageKind: BundleKind, plan: RunPlan): unknown {
+  if (!isMagikrunError(e, ErrorCode.Unsupported)) {
+    if (isMagikrunError(e, ErrorCode.Unavailable) && plan.runtime === undefined) {
+      const refused = ((e.details as { refused?: RefusedRuntime[] }).refused ?? []).map((r) => r.reason);
+      const p = image.platform;
+      return err(
+        ErrorCode.Unavailable,
+        `${image.reference} is a ${p.os}/${p.architecture} image and no runtime for ${KIND_NOUNS[imageKind]} containers is installed and usable on this host${refused.length ? `: ${refused.join('; ')}` : ''}`,
+        { reference: image.reference, platform: p, refused },
+        e,
+      );
+    }
+    return e;
+  }
+  const refused = (e.details as { refused?: RefusedRuntime[] }).refused ?? [];
+  if (!refused.some((r) => r.why === 'needs')) {
+    if (plan.runtime === undefined) return e;
+    const p = image.platform;
+    return err(ErrorCode.Unsupported, `${e.message}: ${image.reference} is a ${p.os}/${p.architecture} image (${imageKind})`, { ...(e.details as object), reference: image.reference }, e);
+  }
+  return flagsError(registry, refused, imageKind, plan, e);
+}
+
+/** A Linux image chosen to run as WebAssembly (the first kind was refused) that holds no module. */
+function noModule(e: MagikrunError, registry: RuntimeRegistry, image: PulledImage, refused: readonly RefusedRuntime[], plan: RunPlan, named: OciRuntime | undefined): MagikrunError {
+  const p = image.platform;
+  if (named) {
+    return err(
+      ErrorCode.InvalidArgument,
+      `${image.reference} is a ${KIND_NOUNS.oci} image (${p.os}/${p.architecture}) with no WebAssembly module, and runtime ${named.name} runs only ${named.capabilities.bundleKinds.map((k) => KIND_NOUNS[k]).join(' and ')} images; drop --runtime to run it as a ${KIND_NOUNS.oci} container`,
+      { reference: image.reference, platform: p, runtime: named.name },
+      e,
+    );
+  }
+  if (refused.some((r) => r.why === 'needs')) return flagsError(registry, refused, 'oci', plan, e);
+  const why = refused.map((r) => r.reason);
+  return err(
+    ErrorCode.Unavailable,
+    `${image.reference} is a ${p.os}/${p.architecture} image and no runtime for ${KIND_NOUNS.oci} containers is installed and usable on this host${why.length ? `: ${why.join('; ')}` : ''}`,
+    { reference: image.reference, platform: p, refused: why },
+    e,
+  );
+}

@@ -37,7 +37,7 @@ export async function locateEntrypoint(rootfs: string, argv0: string, cwd: strin
       continue;
     }
     if (!st.isFile()) {
-      throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: the entrypoint ${c} is not a regular file`, { entrypoint: c });
+      throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: the entrypoint ${c} is not a regular file`, { entrypoint: c, wasmModule: 'absent' });
     }
     return host;
   }

@@ -46,6 +46,8 @@ export interface WasmBuildOptions extends RunOptions {
   id?: string;
   /** The module's limits (memory, fuel, wall clock), kept in the bundle and `wasi.json` for the runtime to enforce. */
   resources?: ResourceLimits;
+  /** Annotations added to (and overriding) the image's. */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 /** What the build needs besides the options. */
@@ -69,7 +71,7 @@ async function fsyncDir(dir: string): Promise<void> {
 /**
  * Build the bundle.
  *
- * @throws MagikrunError `INVALID_ARGUMENT` ("image has no WebAssembly module: …", bad options or
+ * @throws MagikrunError `INVALID_ARGUMENT` ("image has no WebAssembly module: …" with `details.wasmModule` `'absent'`, bad options or
  *   volumes, malformed layers), `NOT_FOUND` (the entrypoint is not in the image), `UNSUPPORTED`
  *   (WASI preview 2 component, several wasm layers, zstd layers), `LIMIT_EXCEEDED`
  *   (MAX_WASM_MODULE_SIZE, MAX_LAYER_SIZE, MAX_ROOTFS_SIZE), `PATH_ESCAPE` (hostile tar entries),
@@ -133,13 +135,13 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
     } else {
       // (b) the module is a file in the tar layers.
       const layers = image.manifest.layers;
-      if (layers.length === 0) throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: ${image.reference} has no layers`, { reference: image.reference });
+      if (layers.length === 0) throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: ${image.reference} has no layers`, { reference: image.reference, wasmModule: 'absent' });
       const foreign = layers.find((l) => !TAR_LAYER_MEDIA_TYPES.has(l.mediaType));
       if (foreign) {
         throw err(
           ErrorCode.InvalidArgument,
           `image has no WebAssembly module: layer ${foreign.digest} of ${image.reference} has media type ${foreign.mediaType}, which is neither wasm nor a tar layer`,
-          { reference: image.reference, mediaType: foreign.mediaType },
+          { reference: image.reference, mediaType: foreign.mediaType, wasmModule: 'absent' },
         );
       }
       argv = resolveArgv(config, options, undefined, image.reference);
@@ -166,6 +168,7 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
       ...(config.Labels ?? {}),
       'io.magikrun.image.reference': image.reference,
       'io.magikrun.image.digest': image.digest,
+      ...(options.annotations ?? {}),
     };
     const bundle: WasmBundle = {
       kind: 'wasm',

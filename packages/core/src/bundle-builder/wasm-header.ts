@@ -54,6 +54,6 @@ export function requireWasmModule(head: Uint8Array, where: string, details: Reco
     case 'unknown-version':
       throw err(ErrorCode.Unsupported, `${where} is a WebAssembly binary of an unknown version (${printable(head.subarray(4, 8))})`, { ...details, where });
     default:
-      throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: ${where} is not a wasm module (it starts with ${printable(head)})`, { ...details, where });
+      throw err(ErrorCode.InvalidArgument, `image has no WebAssembly module: ${where} is not a wasm module (it starts with ${printable(head)})`, { ...details, where, wasmModule: 'absent' });
   }
 }
