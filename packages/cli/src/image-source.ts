@@ -36,19 +36,6 @@ export function openRegistry(ctx: Pick<CliContext, 'root' | 'platform'>): Promis
   return RuntimeRegistry.create(ctx.platform, { root: ctx.root });
 }
 
-/**
- * The platforms the installed runtimes can run, most preferred first: the host's Linux platform when
- * a runtime for OCI bundles is available, then WASI preview 1 when one for wasm bundles is. This is how
- * an index that offers both resolves to its wasm entry on a host with no Linux container runtime.
- */
-export function runnablePlatforms(registry: RuntimeRegistry, kinds?: readonly BundleKind[]): OciPlatform[] {
-  const out: OciPlatform[] = [];
-  const wanted = (k: BundleKind) => kinds === undefined || kinds.includes(k);
-  if (registry.supports('oci') && wanted('oci')) out.push(hostLinuxPlatform());
-  if (registry.supports('wasm') && wanted('wasm')) out.push({ ...WASM_PLATFORM });
-  return out;
-}
-
 export interface ResolveOptions {
   /** `--platform`; decides alone when given. */
   platform?: string;
@@ -92,7 +79,7 @@ export async function resolveImage(ctx: CliContext, registry: RuntimeRegistry | 
     const image = await pullImage(source, ctx.store, {
       ...options.access,
       platform: options.platform,
-      acceptPlatforms: registry ? runnablePlatforms(registry, options.kinds) : undefined,
+      acceptPlatforms: registry ? registry.platforms(options.kinds) : undefined,
       signal: options.signal,
       onProgress: display ? (p) => display.update(p) : undefined,
     });

@@ -1,25 +1,27 @@
 import type { Writable } from 'node:stream';
-import { BlobStore, BundleBuilder, imageBundleKind, Platform, pullImage, removeBundle } from '@magikrun/core';
 import type { ExitStatus } from '@magikrun/core';
-import { RuntimeRegistry } from '@magikrun/registry';
+import { createContainer, run } from '@magikrun/registry';
 
-/** Pull `reference`, build its bundle, and run it to completion on the first installed backend that fits. */
-export async function runImage(reference: string, args: string[], out: { stdout: Writable; stderr: Writable; root?: string }): Promise<ExitStatus> {
-  const platform = await Platform.detect();
-  const registry = await RuntimeRegistry.create(platform);
-  console.log('available runtimes:', registry.availableRuntimes()); // [ 'wasmtime', 'youki' ] as root on Linux
+interface Io {
+  stdout: Writable;
+  stderr: Writable;
+  root?: string; // data root: ~/.magikrun unless this or MAGIKRUN_ROOT says otherwise
+}
 
-  const store = new BlobStore({ root: out.root }); // ~/.magikrun unless root or MAGIKRUN_ROOT says otherwise
-  const image = await pullImage(reference, store); // every blob sha256-verified before it is visible
-  const kind = imageBundleKind(image); // 'wasm' for WebAssembly images, 'oci' (rootfs + config.json) for Linux ones
-  const bundle = await new BundleBuilder({ root: out.root }).image(image).storage(store).build({ kind, args });
+/** Pull `reference` and run it to completion on the first installed backend that fits; nothing is left behind. */
+export function runImage(reference: string, args: string[], io: Io): Promise<ExitStatus> {
+  return run(reference, { args, root: io.root, stdio: { stdout: io.stdout, stderr: io.stderr }, timeoutMs: 60_000 });
+}
 
-  const runtime = registry.requireForBundle(bundle.kind);
-  const id = 'readme-example';
-  await runtime.create(id, bundle, { stdio: { stdout: out.stdout, stderr: out.stderr } });
-  await runtime.start(id);
-  const status = await runtime.wait(id); // { code: 0, reason: 'exited' }
-  await runtime.delete(id);
-  await removeBundle(bundle); // OCI delete leaves the bundle, as runc does
-  return status;
+/** The same, step by step: when `c` goes out of scope, however the block ends, it is killed if need be and deleted, and its bundle removed. */
+export async function runStepByStep(reference: string, args: string[], io: Io): Promise<ExitStatus> {
+  await using c = await createContainer(reference, {
+    args,
+    root: io.root,
+    stdio: { stdout: io.stdout, stderr: io.stderr },
+    resources: { memoryBytes: 64 * 1024 * 1024 }, // a runtime that cannot enforce a limit is never chosen
+  });
+  console.log(`${c.id} runs on ${c.runtime.name} (${c.bundle.kind} bundle)`); // wasmtime for wasm images, youki for Linux ones
+  await c.start();
+  return c.wait(); // { code: 0, reason: 'exited' }
 }

@@ -6,8 +6,8 @@
  *
  * @module registry
  */
-import { err, ErrorCode, isMagikrunError, Platform } from '@magikrun/core';
-import type { BundleKind, OciRuntime } from '@magikrun/core';
+import { err, ErrorCode, hostLinuxPlatform, isMagikrunError, Platform, WASM_PLATFORM } from '@magikrun/core';
+import type { BundleKind, OciPlatform, OciRuntime } from '@magikrun/core';
 import { BUILTIN_CANDIDATES } from './candidates.js';
 import { selectRuntime, type Selection, type SelectionRequest } from './select.js';
 import type { PackageImporter, RuntimeCandidate, RuntimeConstructor } from './candidates.js';
@@ -159,6 +159,22 @@ export class RuntimeRegistry {
   forBundle(kind: BundleKind): OciRuntime | undefined {
     for (const rt of this.#runtimes.values()) if (rt.capabilities.bundleKinds.includes(kind)) return rt;
     return undefined;
+  }
+
+  /**
+   * The image platforms the available runtimes run, most preferred first: the host's Linux platform when
+   * a runtime for OCI bundles is available, then WASI preview 1 when one for wasm bundles is (pass to
+   * `pullImage({ acceptPlatforms })`: an index offering both resolves to its wasm entry on a host with no
+   * Linux container runtime).
+   *
+   * @param kinds only the platforms of these bundle kinds (a runtime chosen by name). @default all
+   */
+  platforms(kinds?: readonly BundleKind[]): OciPlatform[] {
+    const out: OciPlatform[] = [];
+    const wanted = (k: BundleKind): boolean => kinds === undefined || kinds.includes(k);
+    if (this.supports('oci') && wanted('oci')) out.push(hostLinuxPlatform());
+    if (this.supports('wasm') && wanted('wasm')) out.push({ ...WASM_PLATFORM });
+    return out;
   }
 
   /** The available runtimes, in search order. */

@@ -6,8 +6,9 @@
  * Linux container, or — runwasi's rule — as WebAssembly when its entrypoint is a module; a wasm image as
  * WebAssembly); the flags give what the run needs (limits, stdin, detach, a container that outlives this
  * process, user, hostname, network); the registry's selection step picks the kind and the runtime from
- * the runtimes' declared capabilities. A flag no chosen runtime can honour is refused with `UNSUPPORTED`
- * naming it, never ignored. Then: build the bundle, create, start, and either
+ * the runtimes' declared capabilities (the registry's `createContainer`, the library's one lifecycle). A
+ * flag no chosen runtime can honour is refused with `UNSUPPORTED` naming it, never ignored. Then: build
+ * the bundle, create, start, and either
  *
  * - attached (the default): stdio to ours, SIGINT/SIGTERM/SIGHUP forwarded (a second SIGINT or SIGTERM
  *   kills), wait, and exit with the container's code (137 for SIGKILL and for the OOM killer, which is
@@ -26,14 +27,14 @@
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { err, ErrorCode, imageBundleKind, isMagikrunError, limitsGiven, parseNetworkMode } from '@magikrun/core';
-import type { Bundle, BundleKind, ExitStatus, MagikrunError, NetworkModeKind, OciBuildOptions, OciRuntime, PulledImage, ResourceLimits, StdioOptions } from '@magikrun/core';
-import type { RefusedRuntime, RuntimeNeeds, RuntimeRegistry } from '@magikrun/registry';
-import { missingCapabilities } from '@magikrun/registry';
+import { err, ErrorCode, imageBundleKind, isMagikrunError } from '@magikrun/core';
+import type { BundleKind, ExitStatus, OciBuildOptions, PulledImage, ResourceLimits } from '@magikrun/core';
+import type { Container, ContainerOptions, RefusedRuntime, RuntimeNeeds, RuntimeRegistry } from '@magikrun/registry';
+import { createContainer, missingCapabilities, needsOf } from '@magikrun/registry';
 import { SignalForwarder } from '../signals.js';
 import { networkFromFlag, resourcesFromFlags } from '../resource-flags.js';
 import { reportExit } from '../report-exit.js';
-import { buildRunBundle, removeRunBundle } from '../run-bundle.js';
+import { DATA_ROOT_ANNOTATION } from '../run-bundle.js';
 import { reserveContainerName, validateContainerName } from '../container-name.js';
 import { collect, parseEnv, parseVolume } from '../options.js';
 import { addRegistryFlags, registryAccessFrom, type RegistryFlags } from '../registry-flags.js';
@@ -72,7 +73,8 @@ interface RunPlan {
   /** The name was made up here (no --name): nothing to look for under it. */
   generated: boolean;
   runtime?: string;
-  needs: RuntimeNeeds;
+  /** --no-rm: the container must outlive this process. */
+  outlive: boolean;
   build: OciBuildOptions;
   resolve: { platform?: string; pull: RunOptions['pull']; quiet: boolean; access: ReturnType<typeof registryAccessFrom> };
   interactive: boolean;
@@ -158,11 +160,6 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
   }
 }
 
-function networkKind(network: string): NetworkModeKind {
-  const parsed = parseNetworkMode(network);
-  return parsed.kind === 'netns' ? 'path' : parsed.kind;
-}
-
 /** Every option, checked. @throws MagikrunError `INVALID_ARGUMENT`, `UNSUPPORTED` (`-d --rm`) */
 function planRun(reference: string, args: string[], opts: RunOptions): RunPlan {
   const resources = resourcesFromFlags(opts);
@@ -177,16 +174,8 @@ function planRun(reference: string, args: string[], opts: RunOptions): RunPlan {
     id: validateContainerName(opts.name ?? `magikrun-${randomBytes(6).toString('hex')}`),
     generated: opts.name === undefined,
     ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
-    needs: {
-      limits: limitsGiven(resources),
-      stdin: interactive,
-      detach,
-      // -d needs a runtime that detaches (whose containers outlive their creator); --no-rm only the latter.
-      outlive: opts.rm === false && !detach,
-      user: opts.user !== undefined,
-      hostname: opts.hostname !== undefined,
-      ...(network !== undefined ? { network: networkKind(network) } : {}),
-    },
+    // -d needs a runtime that detaches (whose containers outlive their creator); --no-rm only the latter.
+    outlive: opts.rm === false && !detach,
     build: {
       args: args.length > 0 ? args : undefined,
       entrypoint: opts.entrypoint === undefined ? undefined : [opts.entrypoint],
@@ -206,7 +195,7 @@ function planRun(reference: string, args: string[], opts: RunOptions): RunPlan {
   };
 }
 
-/** Pull, select, build, then create → start → wait (or detach) → delete, with signals forwarded while it runs. */
+/** Pull, then (through core's one lifecycle, `createContainer`) select, build and create; start; wait or detach; dispose. */
 async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry, signals: SignalForwarder): Promise<number> {
   const { id } = plan;
   // --runtime restricts the platforms a pull accepts to those that runtime runs.
@@ -217,48 +206,44 @@ async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry
     ...(named ? { kinds: named.capabilities.bundleKinds } : {}),
   });
   signals.throwIfReceived();
-  const imageKind = imageBundleKind(image);
-  // A Linux image may also run as WebAssembly when its entrypoint is a module (runwasi's rule).
-  const kinds: BundleKind[] = imageKind === 'oci' ? ['oci', 'wasm'] : [imageKind];
-  let selected: { runtime: OciRuntime; kind: BundleKind; refused: RefusedRuntime[] };
+  const options: ContainerOptions = {
+    ...plan.build,
+    id,
+    root: ctx.root,
+    store: ctx.store,
+    registry,
+    ...(plan.runtime !== undefined ? { runtime: plan.runtime } : {}),
+    ...(plan.outlive ? { needs: { outlive: true } } : {}),
+    stdio: plan.detach ? { stdin: 'ignore' } : { stdin: plan.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr },
+    detach: plan.detach,
+    allowAboveDefault: plan.allowAboveDefault,
+    // Any later magikrun process (rm, gc) knows the bundle and snapshot of this data root are its to remove.
+    annotations: { ...plan.build.annotations, [DATA_ROOT_ANNOTATION]: ctx.root },
+    onWarning: (m) => void process.stderr.write(`magikrun: warning: ${m}\n`),
+    signal: signals.abort.signal,
+  };
+  let c: Container;
   try {
-    selected = registry.select({ kinds, needs: plan.needs, ...(plan.runtime !== undefined ? { runtime: plan.runtime } : {}) });
+    c = await createContainer(image, options);
   } catch (e) {
-    throw explainRefusal(e, registry, image, imageKind, plan);
+    throw explainRefusal(e, registry, image, options);
   }
-  const { runtime, kind } = selected;
-  const onWarning = (m: string): boolean => process.stderr.write(`magikrun: warning: ${m}\n`);
-  const bundle = await buildRunBundle({ root: ctx.root, store: ctx.store, image, signal: signals.abort.signal, onWarning }, id, kind, plan.build).catch((e: unknown) => {
-    if (kind !== imageKind && isMagikrunError(e, ErrorCode.InvalidArgument) && (e.details as { wasmModule?: unknown } | undefined)?.wasmModule === 'absent') {
-      throw noModule(e, registry, image, selected.refused, plan, named);
-    }
-    throw e;
-  });
   let keep = false;
-  // Only a container this run created is deleted on the way out: a create refused with ALREADY_EXISTS
-  // (another data root's run took the same id meanwhile) must not delete that other container.
-  let created = false;
   try {
-    signals.throwIfReceived();
-    const stdio: StdioOptions = plan.detach
-      ? { stdin: 'ignore' }
-      : { stdin: plan.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr };
-    await runtime.create(id, bundle, { stdio, detach: plan.detach, allowAboveDefault: plan.allowAboveDefault, signal: signals.abort.signal });
-    created = true;
     signals.throwIfReceived();
     if (plan.detach) {
-      await runtime.start(id);
+      await c.start();
       keep = true;
       process.stdout.write(`${id}\n`);
       return 0;
     }
     signals.attach((signal) => {
-      runtime.kill(id, signal).catch(() => undefined);
+      c.kill(signal).catch(() => undefined);
     });
     let status: ExitStatus;
     try {
-      await runtime.start(id);
-      status = await runtime.wait(id);
+      await c.start();
+      status = await c.wait();
     } finally {
       signals.detach();
       if (plan.interactive) process.stdin.pause();
@@ -266,21 +251,8 @@ async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry
     keep = !plan.remove;
     return reportExit(id, status);
   } finally {
-    if (!keep) await discard(runtime, id, bundle, created);
+    if (!keep) await c.dispose();
   }
-}
-
-/**
- * Delete the container if this run created it (forced: it may still run after a failure), then remove
- * its bundle (and snapshot).
- */
-async function discard(runtime: OciRuntime, id: string, bundle: Bundle, created: boolean): Promise<void> {
-  if (created) {
-    await runtime.delete(id, { force: true }).catch((e: unknown) => {
-      if (!isMagikrunError(e, ErrorCode.NotFound)) throw e;
-    });
-  }
-  await removeRunBundle(id, bundle.path, bundle.annotations);
 }
 
 /** The flags behind the needs that `refused` runtimes lacked, in the order typed. */
@@ -290,68 +262,41 @@ function flagsOf(refused: readonly RefusedRuntime[]): string[] {
   return [...flags];
 }
 
-/** "X applies to Linux containers, not WebAssembly ones (…)", from what the available runtimes declare. */
-function flagsError(registry: RuntimeRegistry, refused: readonly RefusedRuntime[], imageKind: BundleKind, plan: RunPlan, cause: unknown): MagikrunError {
-  const lacking = refused.filter((r) => r.why === 'needs');
-  const flags = flagsOf(lacking);
-  const needs: RuntimeNeeds = {};
-  for (const r of lacking) {
-    for (const m of r.missing ?? []) {
-      if (m.need === 'limits') needs.limits = [...(needs.limits ?? []), m.limit!];
-      else (needs as Record<string, unknown>)[m.need] = plan.needs[m.need];
-    }
-  }
-  const kinds = new Set(registry.runtimes().filter((rt) => missingCapabilities(rt, needs).length === 0).flatMap((rt) => rt.capabilities.bundleKinds));
-  const verb = flags.length === 1 ? 'applies' : 'apply';
-  const reasons = refused.map((r) => r.reason).join('; ');
-  const lead =
-    kinds.size > 0
-      ? `${flags.join(', ')} ${verb} to ${[...kinds].map((k) => KIND_NOUNS[k]).join(' or ')} containers, not ${KIND_NOUNS[imageKind]} ones`
-      : `no runtime on this host can apply ${flags.join(', ')}`;
-  return err(ErrorCode.Unsupported, `${lead} (${reasons})`, { flags, refused }, cause);
-}
-
-/** The selection step's refusal, in the user's terms (the flags they typed). */
-function explainRefusal(e: unknown, registry: RuntimeRegistry, image: PulledImage, imageKind: BundleKind, plan: RunPlan): unknown {
-  if (!isMagikrunError(e, ErrorCode.Unsupported)) {
-    if (isMagikrunError(e, ErrorCode.Unavailable) && plan.runtime === undefined) {
-      const refused = ((e.details as { refused?: RefusedRuntime[] }).refused ?? []).map((r) => r.reason);
-      const p = image.platform;
-      return err(
-        ErrorCode.Unavailable,
-        `${image.reference} is a ${p.os}/${p.architecture} image and no runtime for ${KIND_NOUNS[imageKind]} containers is installed and usable on this host${refused.length ? `: ${refused.join('; ')}` : ''}`,
-        { reference: image.reference, platform: p, refused },
-        e,
-      );
-    }
-    return e;
-  }
-  const refused = (e.details as { refused?: RefusedRuntime[] }).refused ?? [];
-  if (!refused.some((r) => r.why === 'needs')) {
-    if (plan.runtime === undefined) return e;
-    const p = image.platform;
-    return err(ErrorCode.Unsupported, `${e.message}: ${image.reference} is a ${p.os}/${p.architecture} image (${imageKind})`, { ...(e.details as object), reference: image.reference }, e);
-  }
-  return flagsError(registry, refused, imageKind, plan, e);
-}
-
-/** A Linux image chosen to run as WebAssembly (the first kind was refused) that holds no module. */
-function noModule(e: MagikrunError, registry: RuntimeRegistry, image: PulledImage, refused: readonly RefusedRuntime[], plan: RunPlan, named: OciRuntime | undefined): MagikrunError {
+/**
+ * A refusal of the selection step (or of a Linux image that fell back to WebAssembly and holds no module),
+ * in the user's terms: "X applies to Linux containers, not WebAssembly ones (…)" from what the available
+ * runtimes declare, or "no runtime for Linux containers is installed and usable on this host: …".
+ */
+function explainRefusal(e: unknown, registry: RuntimeRegistry, image: PulledImage, options: ContainerOptions): unknown {
+  if (!isMagikrunError(e)) return e;
+  const refused = (e.details as { refused?: RefusedRuntime[] }).refused;
+  if (!refused) return e;
+  const imageKind = imageBundleKind(image);
   const p = image.platform;
-  if (named) {
+  const lacking = refused.filter((r) => r.why === 'needs');
+  if (lacking.length > 0) {
+    const flags = flagsOf(lacking);
+    const asked = needsOf(options);
+    const needs: RuntimeNeeds = {};
+    for (const m of lacking.flatMap((r) => r.missing ?? [])) {
+      if (m.need === 'limits') needs.limits = [...(needs.limits ?? []), m.limit!];
+      else (needs as Record<string, unknown>)[m.need] = asked[m.need];
+    }
+    const kinds = new Set(registry.runtimes().filter((rt) => missingCapabilities(rt, needs).length === 0).flatMap((rt) => rt.capabilities.bundleKinds));
+    const lead =
+      kinds.size > 0
+        ? `${flags.join(', ')} ${flags.length === 1 ? 'applies' : 'apply'} to ${[...kinds].map((k) => KIND_NOUNS[k]).join(' or ')} containers, not ${KIND_NOUNS[imageKind]} ones`
+        : `no runtime on this host can apply ${flags.join(', ')}`;
+    return err(ErrorCode.Unsupported, `${lead} (${refused.map((r) => r.reason).join('; ')})`, { flags, refused }, e);
+  }
+  if (isMagikrunError(e, ErrorCode.Unavailable) && options.runtime === undefined) {
+    const why = refused.map((r) => r.reason);
     return err(
-      ErrorCode.InvalidArgument,
-      `${image.reference} is a ${KIND_NOUNS.oci} image (${p.os}/${p.architecture}) with no WebAssembly module, and runtime ${named.name} runs only ${named.capabilities.bundleKinds.map((k) => KIND_NOUNS[k]).join(' and ')} images; drop --runtime to run it as a ${KIND_NOUNS.oci} container`,
-      { reference: image.reference, platform: p, runtime: named.name },
+      ErrorCode.Unavailable,
+      `${image.reference} is a ${p.os}/${p.architecture} image and no runtime for ${KIND_NOUNS[imageKind]} containers is installed and usable on this host${why.length ? `: ${why.join('; ')}` : ''}`,
+      { reference: image.reference, platform: p, refused },
       e,
     );
   }
-  if (refused.some((r) => r.why === 'needs')) return flagsError(registry, refused, 'oci', plan, e);
-  const why = refused.map((r) => r.reason);
-  return err(
-    ErrorCode.Unavailable,
-    `${image.reference} is a ${p.os}/${p.architecture} image and no runtime for ${KIND_NOUNS.oci} containers is installed and usable on this host${why.length ? `: ${why.join('; ')}` : ''}`,
-    { reference: image.reference, platform: p, refused: why },
-    e,
-  );
+  return e;
 }
