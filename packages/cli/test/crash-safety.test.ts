@@ -1,9 +1,11 @@
-// Crash safety of Linux containers through the CLI (issue 9): at random moments, SIGKILL the `magikrun run`
-// that builds, creates or waits for a container, a container's monitor, or a container's init. Afterwards
+// Crash safety of Linux containers (issues 9 and 10): at random moments, SIGKILL the `magikrun run`
+// that builds, creates or waits for a container, a container's monitor, or a container's init; afterwards
 // `magikrun rm` / `gc` / the next `run --name` must leave no container, monitor, mount, snapshot, bundle,
-// staging directory, claim or state directory, and the name must be usable again. 100 trials in all, on
-// the busybox image through youki; the random moments come from a seeded generator whose seed is printed
-// (MAGIKRUN_CRASH_SEED replays a run).
+// staging directory, claim or state directory, and the name must be usable again. And SIGKILL the creator
+// of an owner-bound container (an attached `magikrun run`, a Node program using the library): then,
+// with no command typed, its watchdog must leave nothing, and the name must be usable again. 200 trials
+// in all, on the busybox image through youki; the random moments come from a seeded generator whose seed
+// is printed (MAGIKRUN_CRASH_SEED replays a run).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -38,8 +40,8 @@ function running(pid: number): boolean {
   }
 }
 
-/** How the trial cleans up after the kill: the ways a user would. */
-type Cleanup = 'rm' | 'gc' | 'reuse';
+/** How the trial cleans up after the kill: the ways a user would, or nothing (owner-bound containers clean up after a dead creator). */
+type Cleanup = 'rm' | 'gc' | 'reuse' | 'none';
 const CLEANUPS: readonly Cleanup[] = ['rm', 'gc', 'reuse'];
 
 describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, () => {
@@ -78,6 +80,15 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       expect(r.code, `${what}: gc: ${r.stderr}`).toBe(0);
       // A container that was created still exists (stopped or running): gc keeps containers, rm removes them.
       if (await listed(id)) expect((await runCli(['rm', '-f', id], { root })).code, what).toBe(0);
+    } else if (how === 'none') {
+      // The dead creator's watchdog takes its container down: wait for it, typing nothing.
+      const deadline = Date.now() + 30_000;
+      let left = await leftovers(id, root);
+      while (left.length > 0 && Date.now() < deadline) {
+        await sleep(100);
+        left = await leftovers(id, root);
+      }
+      step(`nothing typed → ${left.length === 0 ? 'all gone' : left.join(', ')}`);
     } else {
       const r = await runCli(['run', '-q', '--name', id, busybox(), 'true'], { root });
       step(`run --name → ${r.code} ${r.stderr.trim()}`);
@@ -123,6 +134,35 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('close', resolve));
       await cleanUpAndCheck(id, how, what);
+    }
+  });
+
+  it('SIGKILL of `magikrun run` (attached: bound to it) at random moments: 50 trials, nothing left with no command typed', { timeout: 600_000 }, async () => {
+    showSteps();
+    for (let i = 0; i < 50; i++) {
+      const id = `mk-bound-cli-${process.pid}-${i}`;
+      const delay = Math.floor(random() * 1500);
+      const what = `trial ${i}: attached run killed after ${delay} ms (seed ${seed})`;
+      const child = spawn(process.execPath, [CLI, '--root', root, 'run', '-q', '--name', id, busybox(), 'sleep', '60'], { stdio: 'ignore' });
+      await sleep(delay);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      await cleanUpAndCheck(id, 'none', what);
+    }
+  });
+
+  it('SIGKILL of a Node process holding an owner-bound container (the library default) at random moments: 50 trials, nothing left', { timeout: 600_000 }, async () => {
+    showSteps();
+    const holder = join(import.meta.dirname, 'fixtures', 'hold-container.mjs');
+    for (let i = 0; i < 50; i++) {
+      const id = `mk-bound-lib-${process.pid}-${i}`;
+      const delay = Math.floor(random() * 1500);
+      const what = `trial ${i}: holder killed after ${delay} ms (seed ${seed})`;
+      const child = spawn(process.execPath, [holder, busybox(), root, id], { stdio: 'ignore' });
+      await sleep(delay);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      await cleanUpAndCheck(id, 'none', what);
     }
   });
 

@@ -36,7 +36,9 @@ import {
   type Signal,
   type StdioOptions,
   type StopOptions,
+  isHostScoped,
 } from '@magikrun/core';
+import { bindToCreator, type OwnerBinding } from './owner/bind.js';
 import { RuntimeRegistry } from './registry.js';
 import type { RefusedRuntime, RuntimeNeeds } from './select.js';
 
@@ -63,6 +65,18 @@ export interface ContainerOptions extends Omit<OciBuildOptions, 'id'> {
   needs?: RuntimeNeeds;
   /** Run detached: output to log files, the container outlives this process (needs a runtime that detaches). @default false */
   detach?: boolean;
+  /**
+   * Bind a container whose runtime keeps it beyond this process (`scope: 'host'`) to this process: when
+   * it dies, even by SIGKILL, the container is killed and deleted and its bundle, snapshot and staging
+   * directories removed (a watchdog process does it; see owner/bind). {@link Container.unbind} keeps it
+   * after all. Containers of `'process'` scope end with this process anyway. @default true unless `detach`
+   */
+  boundToCreator?: boolean;
+  /**
+   * A binding the caller made earlier with `bindToCreator()` (e.g. before it reserved the name and
+   * pulled): used instead of a new one, and released with the container. Implies `boundToCreator`.
+   */
+  binding?: OwnerBinding;
   /** Permit `resources` above the chosen runtime's defaults (never above its hard ceilings). @default false */
   allowAboveDefault?: boolean;
   /** For a reference: `missing` uses the local copy when there is one, `always` pulls. OCI layouts (`oci:`) are always read again. @default 'missing' */
@@ -93,6 +107,7 @@ export interface RunOptions extends ContainerOptions {
  */
 export class Container implements AsyncDisposable {
   readonly #built: boolean;
+  readonly #binding: OwnerBinding | undefined;
   #created = true;
 
   /** @internal use {@link createContainer} */
@@ -106,8 +121,10 @@ export class Container implements AsyncDisposable {
     built: boolean,
     /** Why each other runtime was not chosen. */
     readonly refused: readonly RefusedRuntime[],
+    binding?: OwnerBinding,
   ) {
     this.#built = built;
+    this.#binding = binding;
   }
 
   /** OCI `state`. */
@@ -147,6 +164,15 @@ export class Container implements AsyncDisposable {
       this.#created = false;
     }
     if (this.#built) await removeBundle(this.bundle);
+    await this.#binding?.release();
+  }
+
+  /**
+   * Keep the container after this process after all (`magikrun run --no-rm` keeps a stopped one): it is
+   * no longer taken down when this process dies; `dispose()` still removes it.
+   */
+  async unbind(): Promise<void> {
+    await this.#binding?.release();
   }
 
   /** @internal after a failed create: remove only the bundle that was built for it. */
@@ -215,9 +241,18 @@ export async function createContainer(source: string | PulledImage | Bundle, opt
   let bundle: Bundle;
   let built = false;
   let selected: { runtime: OciRuntime; kind: BundleKind; refused: RefusedRuntime[] };
+  let binding: OwnerBinding | undefined = options.binding;
+  // Bound before anything is built: a creator that dies at any moment from here on leaves nothing.
+  const bind = (runtime: OciRuntime, root: string | undefined): void => {
+    if (!isHostScoped(runtime)) return; // its containers end with this process; a given binding still sweeps the bundle
+    if (!binding && !(options.boundToCreator ?? !options.detach)) return;
+    binding ??= bindToCreator();
+    binding.watch({ ...(root !== undefined ? { root } : {}), id, runtime: runtime.name, stateRoot: runtime.stateRoot });
+  };
   if (isBundle(source)) {
     selected = registry.select({ kinds: [source.kind], needs, ...(options.runtime !== undefined ? { runtime: options.runtime } : {}) });
     bundle = source;
+    bind(selected.runtime, undefined);
   } else {
     const store = options.store ?? new BlobStore({ ...(options.root !== undefined ? { root: options.root } : {}) });
     const image = await resolve(source, store, registry, options);
@@ -225,7 +260,9 @@ export async function createContainer(source: string | PulledImage | Bundle, opt
     // A Linux image may also run as WebAssembly when its entrypoint is a module (runwasi's rule).
     const kinds: BundleKind[] = imageKind === 'oci' ? ['oci', 'wasm'] : [imageKind];
     selected = registry.select({ kinds, needs, ...(options.runtime !== undefined ? { runtime: options.runtime } : {}) });
-    bundle = await build(image, store, id, selected.kind, options).catch((e: unknown) => {
+    bind(selected.runtime, store.root);
+    bundle = await build(image, store, id, selected.kind, options).catch(async (e: unknown) => {
+      await binding?.release();
       if (selected.kind !== imageKind && isMagikrunError(e, ErrorCode.InvalidArgument) && (e.details as { wasmModule?: unknown }).wasmModule === 'absent') {
         throw noLinuxRuntime(image, selected, e);
       }
@@ -233,7 +270,7 @@ export async function createContainer(source: string | PulledImage | Bundle, opt
     });
     built = true;
   }
-  const c = new Container(id, selected.runtime, bundle, built, selected.refused);
+  const c = new Container(id, selected.runtime, bundle, built, selected.refused, binding);
   try {
     await selected.runtime.create(id, bundle, {
       ...(options.stdio ? { stdio: options.stdio } : {}),

@@ -11,3 +11,6 @@ export { selectRuntime, missingCapabilities } from './select.js';
 export type { RuntimeNeeds, SelectionRequest, Selection, RefusedRuntime, UnavailableCandidate, MissingCapability } from './select.js';
 export { createContainer, run, Container, needsOf } from './container.js';
 export type { ContainerOptions, RunOptions } from './container.js';
+export { bindToCreator } from './owner/bind.js';
+export type { OwnerBinding } from './owner/bind.js';
+export type { WatchedContainer } from './owner/protocol.js';

@@ -29,8 +29,8 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { err, ErrorCode, imageBundleKind, isMagikrunError } from '@magikrun/core';
 import type { BundleKind, ExitStatus, OciBuildOptions, PulledImage, ResourceLimits } from '@magikrun/core';
-import type { Container, ContainerOptions, RefusedRuntime, RuntimeNeeds, RuntimeRegistry } from '@magikrun/registry';
-import { createContainer, missingCapabilities, needsOf } from '@magikrun/registry';
+import type { Container, ContainerOptions, OwnerBinding, RefusedRuntime, RuntimeNeeds, RuntimeRegistry } from '@magikrun/registry';
+import { bindToCreator, createContainer, missingCapabilities, needsOf } from '@magikrun/registry';
 import { SignalForwarder } from '../signals.js';
 import { networkFromFlag, resourcesFromFlags } from '../resource-flags.js';
 import { reportExit } from '../report-exit.js';
@@ -143,11 +143,23 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
     const registry = await openRegistry(ctx);
     // Before anything is pulled or written: a taken name must not touch the container holding it, and
     // what a killed run left under it is removed. The claim is this run's until it ends.
-    const claim = await reserveContainerName(ctx.root, registry, plan.id, { generated: plan.generated });
+    // An attached run is bound to this process from here on: should it die, even by SIGKILL, while it
+    // reserves the name, pulls, builds, creates or waits, its watchdog removes the container and
+    // everything made for it (never what another container or live process holds).
+    const binding = plan.detach ? undefined : bindToCreator();
+    binding?.watch({ root: ctx.root, id: plan.id });
+    let claim: Awaited<ReturnType<typeof reserveContainerName>>;
     try {
-      return await execute(plan, ctx, registry, signals);
+      claim = await reserveContainerName(ctx.root, registry, plan.id, { generated: plan.generated });
+    } catch (e) {
+      await binding?.release();
+      throw e;
+    }
+    try {
+      return await execute(plan, ctx, registry, signals, binding);
     } finally {
       await claim.release();
+      await binding?.release();
     }
   } catch (e) {
     if (signals.received) {
@@ -196,7 +208,7 @@ function planRun(reference: string, args: string[], opts: RunOptions): RunPlan {
 }
 
 /** Pull, then (through core's one lifecycle, `createContainer`) select, build and create; start; wait or detach; dispose. */
-async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry, signals: SignalForwarder): Promise<number> {
+async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry, signals: SignalForwarder, binding: OwnerBinding | undefined): Promise<number> {
   const { id } = plan;
   // --runtime restricts the platforms a pull accepts to those that runtime runs.
   const named = plan.runtime !== undefined ? registry.require(plan.runtime) : undefined;
@@ -216,6 +228,7 @@ async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry
     ...(plan.outlive ? { needs: { outlive: true } } : {}),
     stdio: plan.detach ? { stdin: 'ignore' } : { stdin: plan.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr },
     detach: plan.detach,
+    ...(binding ? { binding } : {}),
     allowAboveDefault: plan.allowAboveDefault,
     // Any later magikrun process (rm, gc) knows the bundle and snapshot of this data root are its to remove.
     annotations: { ...plan.build.annotations, [DATA_ROOT_ANNOTATION]: ctx.root },
@@ -249,6 +262,7 @@ async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry
       if (plan.interactive) process.stdin.pause();
     }
     keep = !plan.remove;
+    if (keep) await c.unbind(); // --no-rm: the stopped container stays for ps -a and rm
     return reportExit(id, status);
   } finally {
     if (!keep) await c.dispose();

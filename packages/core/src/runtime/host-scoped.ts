@@ -38,6 +38,11 @@ export interface ContainerLogs {
 /** A runtime whose containers any process can see: `OciRuntime` plus inspect, containers and logs. */
 export interface HostScopedRuntime extends OciRuntime {
   /**
+   * The state root (absolute): one directory per container, as the monitor contract lays it out. Any
+   * instance of this runtime constructed with `{ stateRoot }` sees the same containers.
+   */
+  readonly stateRoot: string;
+  /**
    * {@link OciRuntime.state} plus creation time, exit status and log files.
    * @throws MagikrunError `NOT_FOUND`, `INVALID_ARGUMENT`
    */
