@@ -3,7 +3,13 @@ import { base } from '../../tsup.base.js';
 
 export default defineConfig({
   ...base,
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'native/index': 'src/native/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'errors/index': 'src/errors.ts',
+    'runtime/index': 'src/runtime/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'native/index': 'src/native/index.ts',
+  },
   external: ['vitest'],
   // Shared modules (errors.ts above all) go into chunks the entries import, so a MagikrunError thrown
   // from `@magikrun/core/native` or `/testing` is the same class as `@magikrun/core`'s (`instanceof` holds).

@@ -90,7 +90,7 @@ export async function run({ repo, runs: RUNS, work }) {
 
   const base = rows[0].median;
   const baseIn = rows[3].median;
-  console.log(`\nhello module (${bytes.length} bytes), ${RUNS} runs each, ms (goal: report only)\n`);
+  console.log(`\nhello module (${bytes.length} bytes), ${RUNS} runs each, ms (goal: the warm magikrun run process ≤ 1.5× the node:wasi process)\n`);
   console.log('| scenario | median | p90 | vs node:wasi (same kind) |');
   console.log('|---|---:|---:|---:|');
   rows.forEach((r, i) => {

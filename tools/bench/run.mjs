@@ -2,7 +2,8 @@
 // `pnpm bench`: runs the benchmarks, one file each, and prints a table per benchmark. Goals are
 // reported, never asserted; no test and no CI job runs this.
 //   pnpm bench [-- --only hello,pull] [--runs N]
-//   hello  WASI hello module: magikrun run (cold/warm) vs node:wasi             (hello.mjs; default 20 runs)
+//   startup  magikrun --version vs node -e '' (goal ≤ 1.5×)                    (startup.mjs; default 30 runs)
+//   hello  WASI hello module: magikrun run (cold/warm) vs node:wasi (warm goal ≤ 1.5×) (hello.mjs; default 20 runs)
 //   pull   ≥100 MB multi-layer Debian image from a local registry: magikrun pull vs skopeo copy,
 //          plus magikrun's peak RSS                                              (pull.mjs; default 3 runs)
 //   unpack the same Debian image's layers: magikrun unpackRootfs vs umoci raw unpack vs GNU tar -x,
@@ -14,11 +15,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as hello from './hello.mjs';
+import * as startup from './startup.mjs';
 import * as pull from './pull.mjs';
 import * as lifecycle from './lifecycle.mjs';
 import * as unpack from './unpack.mjs';
 
-const BENCHMARKS = [hello, pull, unpack, lifecycle];
+const BENCHMARKS = [startup, hello, pull, unpack, lifecycle];
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name) => {
   const i = process.argv.indexOf(name);

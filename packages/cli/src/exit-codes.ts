@@ -4,7 +4,7 @@
  *
  * @module exit-codes
  */
-import { ErrorCode, isMagikrunError } from '@magikrun/core';
+import { ErrorCode, isMagikrunError } from '@magikrun/core/errors';
 
 export const EXIT_MAGIKRUN_FAILED = 125;
 export const EXIT_CANNOT_RUN = 126;

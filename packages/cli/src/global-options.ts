@@ -3,7 +3,7 @@
  *
  * @module global-options
  */
-import { isMagikrunError } from '@magikrun/core';
+import { isMagikrunError } from '@magikrun/core/errors';
 import { EXIT_MAGIKRUN_FAILED } from './exit-codes.js';
 
 /** Options every command accepts. */

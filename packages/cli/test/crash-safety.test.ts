@@ -76,7 +76,7 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       if (r.code !== 0) expect(r.stderr, what).toMatch(/\[NOT_FOUND\]/);
     } else if (how === 'gc') {
       const r = await runCli(['gc'], { root });
-      step(`gc → ${r.code} ${r.stdout.trim()}`);
+      step(`gc → ${r.code} ${r.stdout.trim()} ${r.stderr.trim()}`);
       expect(r.code, `${what}: gc: ${r.stderr}`).toBe(0);
       // A container that was created still exists (stopped or running): gc keeps containers, rm removes them.
       if (await listed(id)) expect((await runCli(['rm', '-f', id], { root })).code, what).toBe(0);

@@ -17,7 +17,8 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
+import { createRequire } from 'node:module';
+import type TarStream from 'tar-stream';
 import { err, ErrorCode, isMagikrunError } from '../errors.js';
 
 /** Limits of {@link extractArchive}. */
@@ -100,6 +101,8 @@ export async function extractArchive(file: string, dest: string, limits: Extract
   let count = 0;
   let total = 0;
   const source = await openArchive(file);
+  // Loaded on first use: only `load` and archive sources read tar archives here.
+  const tar = createRequire(import.meta.url)('tar-stream') as typeof TarStream;
   const extract = tar.extract();
   const seen = (name: string) => files.has(name) || links.has(name);
 

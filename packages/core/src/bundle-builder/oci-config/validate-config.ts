@@ -3,7 +3,8 @@
  *
  * @module bundle-builder/oci-config/validate-config
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
 import { err, ErrorCode } from '../../errors.js';
 import { OCI_CONFIG_SCHEMA } from './config-schema.js';
 import type { OciSpec } from './spec-types.js';
@@ -11,8 +12,12 @@ import type { OciSpec } from './spec-types.js';
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
-  // Compiled once, on first use (ajv generates code; about a millisecond).
-  compiled ??= new Ajv({ strict: true, allErrors: false }).compile(OCI_CONFIG_SCHEMA);
+  // Loaded and compiled once, on first use: ajv's many modules would otherwise cost every importer of
+  // @magikrun/core at start-up (ajv generates code; compiling takes about a millisecond).
+  if (!compiled) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+    compiled = new Ajv({ strict: true, allErrors: false }).compile(OCI_CONFIG_SCHEMA);
+  }
   return compiled;
 }
 
