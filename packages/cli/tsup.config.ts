@@ -3,7 +3,7 @@ import { base } from '../../tsup.base.js';
 
 export default defineConfig({
   ...base,
-  entry: { bin: 'src/bin.ts' },
+  entry: { bin: 'src/main/bin.ts' },
   dts: false,
   external: [/^@magikrun\//],
   banner: { js: '#!/usr/bin/env node' },

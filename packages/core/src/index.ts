@@ -10,5 +10,7 @@ export type * from './runtime/bundle.js';
 export * from './platform/index.js';
 export * from './storage/index.js';
 export * from './image/index.js';
+export * from './rootfs/index.js';
 export * from './bundle-builder/index.js';
 export * from './snapshots/index.js';
+export * from './gc/index.js';

@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WasmBundle } from '../src/runtime/bundle.js';
 import { BundleBuilder } from '../src/bundle-builder/bundle-builder.js';
 import { imageBundleKind } from '../src/bundle-builder/bundle-kind.js';
-import { unpackImage } from '../src/bundle-builder/rootfs/unpack-image.js';
+import { unpackImage } from '../src/rootfs/unpack-image.js';
 import { MAX_LAYER_SIZE, MAX_ROOTFS_SIZE } from '../src/constants.js';
 import { pullImage } from '../src/image/pull.js';
 import type { BlobStore } from '../src/storage/blob-store.js';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gc, type GcReport } from '../src/image/gc.js';
+import { gc, type GcReport } from '../src/gc/gc.js';
 import { pullImage } from '../src/image/pull.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
 import { sha256Digest } from '../src/storage/digest.js';

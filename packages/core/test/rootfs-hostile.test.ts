@@ -10,8 +10,8 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { unpackRootfs } from '../src/bundle-builder/rootfs/unpack-rootfs.js';
-import type { UnpackWarning } from '../src/bundle-builder/rootfs/warnings.js';
+import { unpackRootfs } from '../src/rootfs/unpack-rootfs.js';
+import type { UnpackWarning } from '../src/rootfs/warnings.js';
 import { isMagikrunError } from '../src/errors.js';
 import { MediaType } from '../src/image/media-types.js';
 import { BlobStore } from '../src/storage/blob-store.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unpackRootfs } from '../src/bundle-builder/rootfs/unpack-rootfs.js';
+import { unpackRootfs } from '../src/rootfs/unpack-rootfs.js';
 import { isMagikrunError } from '../src/errors.js';
 import { BlobStore } from '../src/storage/blob-store.js';
 import { makeCanary, storeLayer, tarOf, treeState, type E } from './support/layers.js';

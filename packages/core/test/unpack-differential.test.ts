@@ -26,7 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unpackRootfs } from '../src/bundle-builder/rootfs/unpack-rootfs.js';
+import { unpackRootfs } from '../src/rootfs/unpack-rootfs.js';
 import { pullImage } from '../src/image/pull.js';
 import type { PulledImage } from '../src/image/types.js';
 import { Platform } from '../src/platform/platform.js';

@@ -4,7 +4,6 @@ export { imageBundleKind } from './bundle-kind.js';
 export { resolveArgv, resolveEnv, resolveVolumes, resolveWorkdir, checkGuestPath, type RunOptions, type VolumeMount } from './run-config.js';
 export { wasmBinaryKind, requireWasmModule, WASM_MAGIC, WASM_MODULE_VERSION, WASM_COMPONENT_VERSION, type WasmBinaryKind } from './wasm-header.js';
 export { locateEntrypoint, DEFAULT_PATH } from './locate-entrypoint.js';
-export * from './rootfs/index.js';
 export { removeBundle } from './remove-bundle.js';
 export { claimBundle, heldBundleClaim, claimPath, CLAIMS_DIR, type BundleClaim } from './bundle-claim.js';
 export { sweepBundleLeftovers, bundleIdsOnDisk, type BundleSweepOptions, type BundleSweepReport } from './leftovers.js';

@@ -8,7 +8,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ErrorCode } from '../errors.js';
-import { resolveInRoot } from './rootfs/resolve-in-root.js';
+import { resolveInRoot } from '../rootfs/resolve-in-root.js';
 
 /** Docker's default PATH, used when the image sets none. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

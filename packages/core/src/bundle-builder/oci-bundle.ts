@@ -21,7 +21,7 @@ import { validateContainerId } from '../runtime/container-id.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { imageBundleKind } from './bundle-kind.js';
 import { prepareOciSpec, type OciSpecOptions } from './oci-config/prepare-spec.js';
-import { unpackRootfs } from './rootfs/unpack-rootfs.js';
+import { unpackRootfs } from '../rootfs/unpack-rootfs.js';
 import { resolveArgv } from './run-config.js';
 import { stageDirectory, type DestinationRule } from './stage-dir.js';
 import { imageStopSignal } from './stop-signal.js';

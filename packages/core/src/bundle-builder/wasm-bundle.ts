@@ -28,7 +28,7 @@ import { parseSignal } from '../runtime/signal.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { locateEntrypoint } from './locate-entrypoint.js';
 import { copyModule, readHead } from './module-file.js';
-import { unpackImage } from './rootfs/unpack-image.js';
+import { unpackImage } from '../rootfs/unpack-image.js';
 import { resolveArgv, resolveEnv, resolveVolumes, resolveWorkdir, type RunOptions } from './run-config.js';
 import { requireWasmModule } from './wasm-header.js';
 import { createReadStream } from 'node:fs';

@@ -50,7 +50,6 @@ export { pullImage } from './pull.js';
 export { loadImage } from './load-image.js';
 export { currentLayoutDigest } from './layout-digest.js';
 export type { PulledImage, PullOptions, PullProgress } from './types.js';
-export { gc, type GcOptions, type GcReport } from './gc.js';
 export { parseArchiveReference, type ArchiveReference } from './source.js';
 export { importArchive } from './pull.js';
 export { exportImage, type ExportResult } from './export-layout.js';

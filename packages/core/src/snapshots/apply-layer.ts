@@ -6,9 +6,9 @@
  *
  * @module snapshots/apply-layer
  */
-import { applyLayer, type RootfsBudget } from '../bundle-builder/rootfs/apply-layer.js';
-import type { LayerLimitOverrides } from '../bundle-builder/rootfs/limits.js';
-import type { WarningSink } from '../bundle-builder/rootfs/warnings.js';
+import { applyLayer, type RootfsBudget } from '../rootfs/apply-layer.js';
+import type { LayerLimitOverrides } from '../rootfs/limits.js';
+import type { WarningSink } from '../rootfs/warnings.js';
 import type { Descriptor } from '../image/manifest.js';
 import type { BlobStore } from '../storage/blob-store.js';
 

@@ -13,8 +13,8 @@
  */
 import { chmod, chown, lstat, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { LayerLimitOverrides, LayerLimits } from '../bundle-builder/rootfs/limits.js';
-import type { WarningSink } from '../bundle-builder/rootfs/warnings.js';
+import type { LayerLimitOverrides, LayerLimits } from '../rootfs/limits.js';
+import type { WarningSink } from '../rootfs/warnings.js';
 import { err, ErrorCode } from '../errors.js';
 import type { Descriptor } from '../image/manifest.js';
 import type { BlobStore } from '../storage/blob-store.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RootfsMount } from '../runtime/bundle.js';
-import { unpackImage } from '../bundle-builder/rootfs/unpack-image.js';
+import { unpackImage } from '../rootfs/unpack-image.js';
 import { DEFAULT_LIMITS } from '../constants.js';
 import { Platform } from '../platform/platform.js';
 import { canRun } from '../platform/require.js';

@@ -25,8 +25,8 @@
 import { chmod, chown, lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RootfsMount } from '../runtime/bundle.js';
-import { resolveLayerLimits, type LayerLimitOverrides, type LayerLimits } from '../bundle-builder/rootfs/limits.js';
-import type { WarningSink } from '../bundle-builder/rootfs/warnings.js';
+import { resolveLayerLimits, type LayerLimitOverrides, type LayerLimits } from '../rootfs/limits.js';
+import type { WarningSink } from '../rootfs/warnings.js';
 import { resolveLimits } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import type { Descriptor } from '../image/manifest.js';

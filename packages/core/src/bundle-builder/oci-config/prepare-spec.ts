@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { PulledImage } from '../../image/types.js';
 import { DEFAULT_PATH } from '../locate-entrypoint.js';
-import { mkdirInRoot } from '../rootfs/in-root.js';
+import { mkdirInRoot } from '../../rootfs/in-root.js';
 import { resolveArgv, resolveEnv, resolveWorkdir, type RunOptions } from '../run-config.js';
 import { annotationsFor } from './annotations.js';
 import { bindMounts } from './bind-mounts.js';

@@ -16,7 +16,7 @@
  * @module bundle-builder/oci-config/resolve-user
  */
 import { err, ErrorCode } from '../../errors.js';
-import { readFileInRoot } from '../rootfs/in-root.js';
+import { readFileInRoot } from '../../rootfs/in-root.js';
 import { MAX_ETC_FILE_SIZE, MAX_ID, parseGroup, parseId, parsePasswd, type GroupEntry, type PasswdEntry } from './passwd.js';
 
 /** A resolved user. */
