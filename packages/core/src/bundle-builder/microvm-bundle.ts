@@ -13,9 +13,9 @@
  * @module bundle-builder/microvm-bundle
  */
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { MicroVmBundle } from '../runtime/bundle.js';
+import { writeNewJson } from '../storage/durable-file.js';
 import { MAX_VCPUS, MAX_VM_MEMORY_MIB } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
 import { validateContainerId } from '../runtime/container-id.js';
@@ -104,13 +104,7 @@ export async function buildMicroVmBundle(ctx: OciBuildContext & { bundlesDir: st
       ...(stopSignal ? { stopSignal } : {}),
       annotations,
     };
-    const fh = await open(path.join(tmp, MICROVM_CONFIG_FILE), 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(bundle, null, 2) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeNewJson(path.join(tmp, MICROVM_CONFIG_FILE), bundle);
     return bundle;
   });
 }

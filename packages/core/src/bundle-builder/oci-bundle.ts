@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { OciBundle } from '../runtime/bundle.js';
+import { writeNewJson } from '../storage/durable-file.js';
 import { resourcesField } from '../runtime/limits.js';
 import type { Limits } from '../constants.js';
 import { err, ErrorCode } from '../errors.js';
@@ -65,13 +66,7 @@ export function checkImage(image: PulledImage): void {
 
 /** Write config.json (mode 0600, `wx`: never over an existing file) and fsync it. */
 export async function writeConfig(file: string, doc: unknown): Promise<void> {
-  const fh = await open(file, 'wx', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(doc, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeNewJson(file, doc);
 }
 
 /**

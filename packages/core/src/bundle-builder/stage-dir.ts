@@ -6,22 +6,13 @@
  * @module bundle-builder/stage-dir
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ErrorCode } from '../errors.js';
+import { fsyncDir } from '../storage/durable-file.js';
 
 /** `absent`: the destination must not exist (a bundle id). `absent-or-empty`: it may be an empty directory (`magikrun bundle DIR`). */
 export type DestinationRule = 'absent' | 'absent-or-empty';
-
-/** fsync a directory so a rename in it is durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 function mountPointError(dest: string, cause?: unknown) {
   return err(ErrorCode.InvalidArgument, `${dest} is a mount point, which the finished bundle cannot be renamed onto; give a new directory inside it`, { path: dest }, cause);

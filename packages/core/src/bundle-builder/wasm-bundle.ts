@@ -15,10 +15,12 @@
  * @module bundle-builder/wasm-bundle
  */
 import { randomBytes } from 'node:crypto';
-import { open, mkdir, rename, rm, stat, lstat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Limits } from '../constants.js';
 import type { Preopen, WasmBundle } from '../runtime/bundle.js';
+import { writeNewJson } from '../storage/durable-file.js';
+import { stageDirectory } from './stage-dir.js';
 import { resourcesField, type ResourceLimits } from '../runtime/limits.js';
 import { err, ErrorCode } from '../errors.js';
 import { TAR_LAYER_MEDIA_TYPES, WASM_LAYER_MEDIA_TYPES } from '../image/media-types.js';
@@ -59,15 +61,6 @@ export interface WasmBuildContext {
   limits: Limits;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * Build the bundle.
  *
@@ -82,11 +75,6 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
   const id = validateContainerId(options.id ?? randomBytes(8).toString('hex'));
   resourcesField(options.resources); // refused before anything is written
   const final = path.join(bundlesDir, id);
-  const exists = await lstat(final).then(
-    () => true,
-    () => false,
-  );
-  if (exists) throw err(ErrorCode.AlreadyExists, `a bundle with id ${id} already exists at ${final}; choose another id or remove it`, { id, path: final });
 
   if (options.workdir !== undefined && path.posix.normalize(options.workdir) !== '/') {
     // WASI preview 1 has no working directory: wasi-libc resolves relative paths against "/", and
@@ -97,9 +85,8 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
       { workdir: options.workdir },
     );
   }
-  const tmp = path.join(bundlesDir, `.tmp-${id}-${randomBytes(6).toString('hex')}`);
-  await mkdir(tmp, { mode: 0o700 });
-  try {
+  // Built in a private directory beside the destination and renamed into place (stage-dir.ts).
+  return stageDirectory(final, 'absent', async (tmp) => {
     const config = image.config.config;
     const env = resolveEnv(config.Env, options.env);
     const cwd = resolveWorkdir(config, options);
@@ -183,27 +170,7 @@ export async function buildWasmBundle(ctx: WasmBuildContext, options: WasmBuildO
       ...resourcesField(options.resources),
       annotations,
     };
-    const fh = await open(path.join(tmp, WASI_CONFIG_FILE), 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(bundle, null, 2) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsyncDir(tmp);
-    try {
-      await rename(tmp, final);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'ENOTEMPTY') {
-        throw err(ErrorCode.AlreadyExists, `a bundle with id ${id} was created at ${final} meanwhile; choose another id`, { id, path: final });
-      }
-      throw e;
-    }
-    await fsyncDir(bundlesDir);
+    await writeNewJson(path.join(tmp, WASI_CONFIG_FILE), bundle);
     return bundle;
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }

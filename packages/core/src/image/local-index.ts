@@ -8,13 +8,14 @@
  *
  * @module image/local-index
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ErrorCode } from '../errors.js';
 import type { OciPlatform } from '../platform/types.js';
 import { isDigest } from '../storage/digest.js';
 import { ensureStoreDir, prepareStoreRoot } from '../storage/root.js';
+import { replaceJson } from '../storage/durable-file.js';
 
 /** Largest index entry file read, in bytes: 64 KiB. */
 const MAX_ENTRY_SIZE = 64 * 1024;
@@ -95,27 +96,7 @@ export class LocalImageIndex {
     if (!isEntry(entry)) throw err(ErrorCode.InvalidArgument, 'malformed image index entry', { reference: (entry as { reference?: unknown })?.reference });
     await prepareStoreRoot(this.root);
     await ensureStoreDir(this.dir);
-    const target = path.join(this.dir, entryName(entry.reference));
-    const tmp = path.join(this.dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(entry, null, 2) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await rename(tmp, target);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
-    const dh = await open(this.dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    await replaceJson(path.join(this.dir, entryName(entry.reference)), entry);
   }
 
   /** Remove the entry of `reference`. @returns false when there was none. */

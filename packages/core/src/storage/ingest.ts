@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDir } from './durable-file.js';
 import { err, ErrorCode, isMagikrunError } from '../errors.js';
 import type { ParsedDigest } from './digest.js';
 import { ensureStoreDir } from './root.js';
@@ -102,15 +103,35 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
   }
 }
 
-/** fsync a directory so a rename or link in it survives a crash. Not possible on Windows. */
-export async function syncDir(dir: string): Promise<void> {
-  if (isWindows) return;
-  const h = await open(dir, 'r');
+
+/**
+ * The commit step of every write path (containerd's): fsync the verified data file, make it read-only,
+ * close it, then give it the blob's name with `link` — which fails with EEXIST when another writer won,
+ * so exactly one writer sees `created` — or, on a filesystem without hard links, an atomic `rename`;
+ * then fsync the directories whose entries changed. The data file keeps its own name (the caller
+ * removes it).
+ *
+ * @returns whether this writer created the blob (false: another writer committed it first).
+ */
+export async function commitBlob(handle: FileHandle, dataPath: string, plan: Pick<IngestPlan, 'algorithmDir' | 'blobDir' | 'blobPath'>): Promise<boolean> {
   try {
-    await h.sync();
+    await handle.sync();
+    if (!isWindows) await handle.chmod(BLOB_MODE);
   } finally {
-    await h.close();
+    await handle.close();
   }
+  if (await ensureStoreDir(plan.blobDir)) await fsyncDir(plan.algorithmDir);
+  let created = true;
+  try {
+    await link(dataPath, plan.blobPath);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') created = false;
+    else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EMLINK') await rename(dataPath, plan.blobPath);
+    else throw e;
+  }
+  if (created) await fsyncDir(plan.blobDir);
+  return created;
 }
 
 /**
@@ -159,30 +180,9 @@ export async function ingest(source: BlobSource, plan: IngestPlan): Promise<{ si
         expected: plan.expected.digest, actual, size: bytes,
       });
     }
-    await handle.sync();
-    if (!isWindows) await handle.chmod(BLOB_MODE);
-    await handle.close();
+    const h = handle;
     handle = undefined;
-
-    if (await ensureStoreDir(plan.blobDir)) await syncDir(plan.algorithmDir);
-    let created: boolean;
-    try {
-      // link() fails with EEXIST when another writer won: exactly one writer sees created = true.
-      await link(tmp, plan.blobPath);
-      created = true;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') {
-        created = false;
-      } else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EMLINK') {
-        // A filesystem without hard links: an atomic rename (replacing identical content) instead.
-        await rename(tmp, plan.blobPath);
-          created = true;
-      } else {
-        throw e;
-      }
-    }
-    if (created) await syncDir(plan.blobDir);
+    const created = await commitBlob(h, tmp, plan);
     return { size: bytes, created };
   } catch (e) {
     if (e instanceof SourceFailure) throw e.error;

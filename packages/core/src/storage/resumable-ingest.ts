@@ -15,13 +15,12 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { link, lstat, mkdir, open, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { err, ErrorCode, isMagikrunError } from '../errors.js';
 import type { ParsedDigest } from './digest.js';
-import { syncDir } from './ingest.js';
+import { commitBlob } from './ingest.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
-import { ensureStoreDir } from './root.js';
 import { sleep } from './sleep.js';
 
 /** A byte stream that starts at `start` (0 when a server ignored the requested offset). */
@@ -83,8 +82,6 @@ export interface ResumableResult {
 }
 
 const O_NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
-const BLOB_MODE = 0o400;
-const isWindows = process.platform === 'win32';
 
 /** A failure of the transfer that another attempt may fix (reset, short body, stall, wrong range). */
 class TransferFailure {
@@ -410,21 +407,9 @@ export async function writeResumable(plan: ResumablePlan, openAt: OpenAt, option
     }
 
     // Verified: make it durable and visible.
-    await handle.sync();
-    if (!isWindows) await handle.chmod(BLOB_MODE);
-    await handle.close();
+    const h = handle;
     handle = undefined;
-    if (await ensureStoreDir(plan.blobDir)) await syncDir(plan.algorithmDir);
-    let created = true;
-    try {
-      await link(dataPath, plan.blobPath);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') created = false;
-      else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EMLINK') await rename(dataPath, plan.blobPath);
-      else throw e;
-    }
-    if (created) await syncDir(plan.blobDir);
+    const created = await commitBlob(h, dataPath, plan);
     committed = true;
     return { size, created, resumedFrom };
   } catch (e) {
