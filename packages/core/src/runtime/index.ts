@@ -5,3 +5,5 @@ export * from './container-id.js';
 export * from './limits.js';
 export * from './capabilities.js';
 export * from './host-scoped.js';
+export * from './stop.js';
+export * from './stdio-route.js';

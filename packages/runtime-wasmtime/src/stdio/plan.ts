@@ -8,9 +8,8 @@
  *
  * @module stdio/plan
  */
-import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { err, ErrorCode, type ContainerStreams, type InputSource, type OutputTarget, type StdioOptions } from '@magikrun/core';
+import { routeInput, routeOutput, type ContainerStreams, type StdioOptions, type StdioRoute } from '@magikrun/core';
 import type { BindingEngine, BindingInput, BindingOutput } from '../binding/types.js';
 import { pipeReadable, pumpFromReadable, pumpToWritable, stdinWritable } from './streams.js';
 
@@ -28,30 +27,19 @@ export interface StdioPlan {
   pump(engine: BindingEngine, handle: number, ended: Promise<unknown>): Promise<void>;
 }
 
-function filePath(p: unknown, which: string): string {
-  if (typeof p !== 'string' || p === '' || p.includes('\0')) {
-    throw err(ErrorCode.InvalidArgument, `${which}: a file target needs a path string`, { stream: which });
-  }
-  return path.resolve(p);
-}
-
-function output(t: OutputTarget | undefined, which: 'stdout' | 'stderr'): BindingOutput {
-  if (t === undefined || t === 'ignore') return { kind: 'ignore' };
-  if (t === 'pipe' || t instanceof Writable) return { kind: 'pipe' };
-  if (typeof t === 'object' && t !== null && 'path' in t) return { kind: 'file', path: filePath(t.path, which), append: t.append === true };
-  throw err(ErrorCode.InvalidArgument, `${which} must be 'ignore', 'pipe', { path, append? } or a Writable`, { stream: which });
-}
-
-function input(s: InputSource | undefined): BindingInput {
-  if (s === undefined || s === 'ignore') return { kind: 'ignore' };
-  if (s === 'pipe' || s instanceof Readable) return { kind: 'pipe' };
-  if (typeof s === 'object' && s !== null && 'path' in s) return { kind: 'file', path: filePath(s.path, 'stdin') };
-  throw err(ErrorCode.InvalidArgument, `stdin must be 'ignore', 'pipe', { path } or a Readable`, { stream: 'stdin' });
+function binding(route: StdioRoute): BindingOutput {
+  if (route.kind === 'file') return { kind: 'file', path: route.path, append: route.append };
+  return { kind: route.kind === 'pipe' ? 'pipe' : 'ignore' };
 }
 
 /** @throws MagikrunError `INVALID_ARGUMENT` for a target of another shape. */
 export function planStdio(stdio: StdioOptions = {}): StdioPlan {
-  const plan = { stdin: input(stdio.stdin), stdout: output(stdio.stdout, 'stdout'), stderr: output(stdio.stderr, 'stderr') };
+  const stdin = routeInput(stdio.stdin);
+  const plan = {
+    stdin: (stdin.kind === 'file' ? { kind: 'file', path: stdin.path } : binding(stdin)) as BindingInput,
+    stdout: binding(routeOutput(stdio.stdout, 'stdout')),
+    stderr: binding(routeOutput(stdio.stderr, 'stderr')),
+  };
   return {
     ...plan,
     streams(engine, handle, gate) {

@@ -4,7 +4,7 @@
  *
  * @module lifecycle/stop
  */
-import { assertTransition, DEFAULT_STOP_TIMEOUT, isMagikrunError, parseSignal, type ExitStatus, type Signal, type StopOptions } from '@magikrun/core';
+import { assertTransition, DEFAULT_STOP_TIMEOUT, isMagikrunError, parseSignal, stopWithGrace, type ExitStatus, type Signal, type StopOptions } from '@magikrun/core';
 import { kill } from './kill.js';
 import { stateOf, type RuntimeContext } from './context.js';
 import { wait } from './wait.js';
@@ -24,16 +24,5 @@ export async function stop(ctx: RuntimeContext, id: string, options: StopOptions
   if (state.status === 'stopped') return wait(ctx, id);
   const signal = options.signal ? parseSignal(options.signal) : state.stopSignal ? parseSignal(state.stopSignal) : 'SIGTERM';
   const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT;
-  await killUnlessStopped(ctx, id, signal);
-  const graceful = new AbortController();
-  const timer = setTimeout(() => graceful.abort(), timeoutMs);
-  try {
-    return await wait(ctx, id, { signal: graceful.signal });
-  } catch (e) {
-    if (!isMagikrunError(e, 'ABORTED')) throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-  await killUnlessStopped(ctx, id, 'SIGKILL');
-  return wait(ctx, id);
+  return stopWithGrace({ kill: (s) => killUnlessStopped(ctx, id, s), wait: (o) => wait(ctx, id, o) }, signal, timeoutMs);
 }

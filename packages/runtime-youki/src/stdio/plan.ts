@@ -11,11 +11,10 @@
  * @module stdio/plan
  */
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { err, ErrorCode, type ContainerStreams, type InputSource } from '@magikrun/core';
+import { routeInput, routeOutput, type ContainerStreams, type StdioRoute } from '@magikrun/core';
 import type { MonitorStdio } from '../binding/types.js';
-import type { YoukiOutputTarget, YoukiStdioOptions } from '../options.js';
+import type { YoukiStdioOptions } from '../options.js';
 import { pumpToWritable } from './pump.js';
 
 type SpawnFd = 'ignore' | 'pipe';
@@ -29,34 +28,26 @@ export interface StdioPlan {
   attach(child: ChildProcess): { streams: ContainerStreams; outputDone: Promise<void> };
 }
 
-function filePath(p: unknown, which: string): string {
-  if (typeof p !== 'string' || p === '' || p.includes('\0')) {
-    throw err(ErrorCode.InvalidArgument, `${which}: a file target needs a path string`, { stream: which });
+/** The monitor's side of a route, and what `spawn` gives the monitor for it. */
+function monitorSide(route: StdioRoute): [MonitorStdio, SpawnFd] {
+  switch (route.kind) {
+    case 'ignore':
+      return [{ kind: 'null' }, 'ignore'];
+    case 'log':
+      return [{ kind: 'log' }, 'ignore'];
+    case 'pipe':
+      return [{ kind: 'inherit' }, 'pipe'];
+    case 'file':
+      return [{ kind: 'file', path: route.path, append: route.append }, 'ignore'];
   }
-  return path.resolve(p);
-}
-
-function output(t: YoukiOutputTarget | undefined, which: 'stdout' | 'stderr', detach: boolean): [MonitorStdio, SpawnFd] {
-  if (t === undefined) return detach ? [{ kind: 'log' }, 'ignore'] : [{ kind: 'null' }, 'ignore'];
-  if (t === 'ignore') return [{ kind: 'null' }, 'ignore'];
-  if (t === 'log') return [{ kind: 'log' }, 'ignore'];
-  if (t === 'pipe' || t instanceof Writable) return [{ kind: 'inherit' }, 'pipe'];
-  if (typeof t === 'object' && t !== null && 'path' in t) return [{ kind: 'file', path: filePath(t.path, which), append: t.append === true }, 'ignore'];
-  throw err(ErrorCode.InvalidArgument, `${which} must be 'ignore', 'pipe', 'log', { path, append? } or a Writable`, { stream: which });
-}
-
-function input(s: InputSource | undefined): [MonitorStdio, SpawnFd] {
-  if (s === undefined || s === 'ignore') return [{ kind: 'null' }, 'ignore'];
-  if (s === 'pipe' || s instanceof Readable) return [{ kind: 'inherit' }, 'pipe'];
-  if (typeof s === 'object' && s !== null && 'path' in s) return [{ kind: 'file', path: filePath(s.path, 'stdin') }, 'ignore'];
-  throw err(ErrorCode.InvalidArgument, `stdin must be 'ignore', 'pipe', { path } or a Readable`, { stream: 'stdin' });
 }
 
 /** @throws MagikrunError `INVALID_ARGUMENT` for a target of another shape. */
 export function planStdio(stdio: YoukiStdioOptions = {}, detach = false): StdioPlan {
-  const [inCfg, inFd] = input(stdio.stdin);
-  const [outCfg, outFd] = output(stdio.stdout, 'stdout', detach);
-  const [errCfg, errFd] = output(stdio.stderr, 'stderr', detach);
+  const fallback = detach ? 'log' : 'ignore';
+  const [inCfg, inFd] = monitorSide(routeInput(stdio.stdin));
+  const [outCfg, outFd] = monitorSide(routeOutput(stdio.stdout, 'stdout', { log: true, fallback }));
+  const [errCfg, errFd] = monitorSide(routeOutput(stdio.stderr, 'stderr', { log: true, fallback }));
   return {
     monitor: { stdin: inCfg, stdout: outCfg, stderr: errCfg },
     spawn: [inFd, outFd, errFd, 'pipe'],
