@@ -166,6 +166,31 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
     }
   });
 
+  it('SIGKILL of `magikrun run -d` at random moments: 30 trials; its container is running or nothing is left, never a container that never starts', { timeout: 600_000 }, async () => {
+    showSteps();
+    for (let i = 0; i < 30; i++) {
+      const id = `mk-bound-det-${process.pid}-${i}`;
+      const delay = Math.floor(random() * 1500);
+      const what = `trial ${i}: run -d killed after ${delay} ms (seed ${seed})`;
+      const child = spawn(process.execPath, [CLI, '--root', root, 'run', '-d', '-q', '--name', id, busybox(), 'sleep', '60'], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve)); // it may end on its own before the kill
+      await sleep(delay);
+      child.kill('SIGKILL');
+      await closed;
+      // A detached container is bound to the run until it has started: give the watchdog time to act.
+      let status: string | undefined;
+      for (let t = 0; t < 50; t++) {
+        const st = await runCli(['ps', '-a', '--json'], { root });
+        status = (JSON.parse(st.stdout || '[]') as { id: string; status: string }[]).find((c) => c.id === id)?.status;
+        if (status !== 'created' && status !== 'creating') break;
+        await sleep(100);
+      }
+      log.push(`${what}: status ${status ?? 'gone'}`);
+      expect(status === undefined || status === 'running', `${what}: status ${status}`).toBe(true);
+      await cleanUpAndCheck(id, status === 'running' ? 'rm' : 'none', what);
+    }
+  });
+
   /**
    * 30 trials: `run -d` a container, SIGKILL the process recorded in `file` (the monitor, or the init) at
    * a random moment after it appears, let the workload end, then clean up and check.

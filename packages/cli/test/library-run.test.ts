@@ -1,13 +1,15 @@
 // The library's high-level API (@magikrun/registry run() and createContainer()) on real backends:
 // timeouts, AbortSignal and refusals end with nothing left behind.
+import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { canRun, Capability, Platform } from '@magikrun/core';
 import { expectCode } from '@magikrun/core/testing';
 import { createContainer, run, RuntimeRegistry } from '@magikrun/registry';
-import { tempDir } from './support.js';
+import { runCli, tempDir } from './support.js';
 import { leftovers } from './linux-support.js';
 
 const images = inject('images');
@@ -77,5 +79,54 @@ describe('run() and createContainer()', () => {
       expect(e.message).toMatch(/no WebAssembly module.*cannot enforce fuel/);
       expect(await leftovers(c, root)).toEqual([]);
     });
+  });
+});
+
+describe.runIf(linux)('owner binding never takes down another process\'s container', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let registry: RuntimeRegistry;
+
+  beforeAll(async () => {
+    ({ dir: root, cleanup } = await tempDir('magikrun-library-race-'));
+    registry = await RuntimeRegistry.create(platform, { root: join(root, 'a') });
+  });
+  afterAll(async () => cleanup());
+
+  it('a creator that loses the race for an existing id and is SIGKILLed at any moment leaves the holder running, and nothing of its own', { timeout: 120_000 }, async () => {
+    const id = `mk-lib-race-${process.pid}`;
+    await using holder = await createContainer(images.refs.busybox, { root: join(root, 'a'), registry, id, args: ['sleep', '120'] });
+    await holder.start();
+    const script = join(import.meta.dirname, 'fixtures', 'hold-container.mjs');
+    for (const delay of [100, 300, 500, 700, 900, 1200, 1600]) {
+      const other = join(root, `b-${delay}`);
+      const child = spawn(process.execPath, [script, images.refs.busybox, other, id], { stdio: 'ignore' });
+      await sleep(delay);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      await sleep(2500); // time for its watchdog to act, were it to
+      expect((await holder.state()).status, `killed after ${delay} ms`).toBe('running');
+      expect(await readdir(join(other, 'bundles')).catch(() => []), `killed after ${delay} ms`).toEqual([]);
+    }
+  });
+});
+
+describe.runIf(linux)('containers a library program keeps', () => {
+  it('a detached container outlives the program that started it; one `magikrun rm -f` removes it and everything made for it', { timeout: 60_000 }, async () => {
+    const { dir: root, cleanup } = await tempDir('magikrun-library-kept-');
+    try {
+      const id = `mk-lib-kept-${process.pid}`;
+      const script = join(import.meta.dirname, 'fixtures', 'hold-container.mjs');
+      const child = spawn(process.execPath, [script, images.refs.busybox, root, id, 'detach'], { stdio: 'ignore' });
+      expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+      await sleep(1500); // its watchdog was released at start: nothing may take the container down
+      const ps = await runCli(['ps'], { root });
+      expect(ps.stdout).toContain(id);
+      const rm = await runCli(['rm', '-f', id], { root });
+      expect({ code: rm.code, stderr: rm.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(await leftovers(id, root)).toEqual([]);
+    } finally {
+      await cleanup();
+    }
   });
 });

@@ -23,5 +23,5 @@ export async function runStepByStep(reference: string, args: string[], io: Io): 
   });
   console.log(`${c.id} runs on ${c.runtime.name} (${c.bundle.kind} bundle)`); // wasmtime for wasm images, youki for Linux ones
   await c.start();
-  return c.wait(); // { code: 0, reason: 'exited' }
+  return await c.wait(); // { code: 0, reason: 'exited' } — awaited here, before `c` is disposed
 }

@@ -57,7 +57,7 @@ export interface ContainerOptions extends Omit<OciBuildOptions, 'id'> {
   root?: string;
   /** The store to pull into. @default a `BlobStore` at `root` */
   store?: BlobStore;
-  /** The runtimes to choose from. @default `RuntimeRegistry.create({ root })` */
+  /** The runtimes to choose from. @default `await RuntimeRegistry.create(undefined, { root })` */
   registry?: RuntimeRegistry;
   /** Run on the runtime of this name only. */
   runtime?: string;
@@ -69,7 +69,8 @@ export interface ContainerOptions extends Omit<OciBuildOptions, 'id'> {
    * Bind a container whose runtime keeps it beyond this process (`scope: 'host'`) to this process: when
    * it dies, even by SIGKILL, the container is killed and deleted and its bundle, snapshot and staging
    * directories removed (a watchdog process does it; see owner/bind). {@link Container.unbind} keeps it
-   * after all. Containers of `'process'` scope end with this process anyway. @default true unless `detach`
+   * after all. Containers of `'process'` scope end with this process anyway. @default true — for a
+   * `detach`ed container until `start()` has resolved (a creator that dies before leaves nothing)
    */
   boundToCreator?: boolean;
   /**
@@ -108,6 +109,7 @@ export interface RunOptions extends ContainerOptions {
 export class Container implements AsyncDisposable {
   readonly #built: boolean;
   readonly #binding: OwnerBinding | undefined;
+  readonly #unbindOnStart: boolean;
   #created = true;
 
   /** @internal use {@link createContainer} */
@@ -122,18 +124,21 @@ export class Container implements AsyncDisposable {
     /** Why each other runtime was not chosen. */
     readonly refused: readonly RefusedRuntime[],
     binding?: OwnerBinding,
+    unbindOnStart = false,
   ) {
     this.#built = built;
     this.#binding = binding;
+    this.#unbindOnStart = unbindOnStart;
   }
 
   /** OCI `state`. */
   state(): Promise<ContainerState> {
     return this.runtime.state(this.id);
   }
-  /** OCI `start`. */
-  start(): Promise<void> {
-    return this.runtime.start(this.id);
+  /** OCI `start`. A detached container is no longer bound to this process once it has started. */
+  async start(): Promise<void> {
+    await this.runtime.start(this.id);
+    if (this.#unbindOnStart) await this.unbind();
   }
   /** The exit status once it has stopped; `signal` stops waiting (`ABORTED`), not the workload. */
   wait(options: { signal?: AbortSignal } = {}): Promise<ExitStatus> {
@@ -241,13 +246,19 @@ export async function createContainer(source: string | PulledImage | Bundle, opt
   let bundle: Bundle;
   let built = false;
   let selected: { runtime: OciRuntime; kind: BundleKind; refused: RefusedRuntime[] };
+  // Bound before anything is built: a creator that dies at any moment from here on leaves nothing of
+  // this id behind (and never touches another process's container of the same id). A detached container
+  // is bound until it has started.
+  const bound = options.boundToCreator ?? true;
   let binding: OwnerBinding | undefined = options.binding;
-  // Bound before anything is built: a creator that dies at any moment from here on leaves nothing.
-  const bind = (runtime: OciRuntime, root: string | undefined): void => {
+  const ownBinding = binding === undefined;
+  let root: string | undefined;
+  const bind = (runtime: OciRuntime, dataRoot: string | undefined): void => {
+    root = dataRoot;
     if (!isHostScoped(runtime)) return; // its containers end with this process; a given binding still sweeps the bundle
-    if (!binding && !(options.boundToCreator ?? !options.detach)) return;
+    if (!binding && !bound) return;
     binding ??= bindToCreator();
-    binding.watch({ ...(root !== undefined ? { root } : {}), id, runtime: runtime.name, stateRoot: runtime.stateRoot });
+    binding.watch({ ...(root !== undefined ? { root } : {}), id });
   };
   if (isBundle(source)) {
     selected = registry.select({ kinds: [source.kind], needs, ...(options.runtime !== undefined ? { runtime: options.runtime } : {}) });
@@ -262,7 +273,7 @@ export async function createContainer(source: string | PulledImage | Bundle, opt
     selected = registry.select({ kinds, needs, ...(options.runtime !== undefined ? { runtime: options.runtime } : {}) });
     bind(selected.runtime, store.root);
     bundle = await build(image, store, id, selected.kind, options).catch(async (e: unknown) => {
-      await binding?.release();
+      if (ownBinding) await binding?.release();
       if (selected.kind !== imageKind && isMagikrunError(e, ErrorCode.InvalidArgument) && (e.details as { wasmModule?: unknown }).wasmModule === 'absent') {
         throw noLinuxRuntime(image, selected, e);
       }
@@ -270,9 +281,14 @@ export async function createContainer(source: string | PulledImage | Bundle, opt
     });
     built = true;
   }
-  const c = new Container(id, selected.runtime, bundle, built, selected.refused, binding);
+  const runtime = selected.runtime;
+  const c = new Container(id, runtime, bundle, built, selected.refused, binding, options.detach === true && options.boundToCreator === undefined);
+  if (binding && isHostScoped(runtime)) {
+    // From now on a container of this id that names this bundle and was created since is this process's.
+    binding.watch({ ...(root !== undefined ? { root } : {}), id, runtime: runtime.name, stateRoot: runtime.stateRoot, bundle: bundle.path, since: Date.now() });
+  }
   try {
-    await selected.runtime.create(id, bundle, {
+    await runtime.create(id, bundle, {
       ...(options.stdio ? { stdio: options.stdio } : {}),
       ...(options.detach ? { detach: true } : {}),
       ...(options.allowAboveDefault ? { allowAboveDefault: true } : {}),

@@ -116,7 +116,7 @@ export function selectRuntime(available: readonly OciRuntime[], unavailable: rea
   if (named !== undefined && !refused.some((r) => r.name === named)) {
     const rt = considered[0]!;
     refused.push({ name: named, why: 'kind', reason: `${named} runs ${rt.capabilities.bundleKinds.join(', ')} bundles, not ${what}` });
-    throw err(ErrorCode.Unsupported, `runtime ${named} runs ${rt.capabilities.bundleKinds.join(', ')} bundles, and this workload needs ${what}; drop --runtime or pick another`, { runtime: named, kinds: request.kinds, refused });
+    throw err(ErrorCode.Unsupported, `runtime ${named} runs ${rt.capabilities.bundleKinds.join(', ')} bundles, and this workload needs ${what}; choose another runtime, or none by name`, { runtime: named, kinds: request.kinds, refused });
   }
   const code = refused.some((r) => r.why === 'needs') ? ErrorCode.Unsupported : ErrorCode.Unavailable;
   const lead = code === ErrorCode.Unsupported ? `no runtime for ${what} bundles can run this workload` : `no runtime for ${what} bundles is installed and usable on this host`;

@@ -51,11 +51,15 @@ async function remove(hosts: HostRuntimes, id: string, force: boolean): Promise<
     }
     await runtime.delete(id, { force: info.status !== 'stopped' });
     try {
-      await removeRunBundle(id, info.bundle, info.annotations);
+      if (await removeRunBundle(id, info.bundle, info.annotations)) return;
     } catch (e) {
       // The `magikrun run` attached to it is alive and removes its bundle itself when it sees the end.
       if (!isMagikrunError(e, ErrorCode.Locked)) throw e;
+      return;
     }
+    // Not a `magikrun run` bundle (a library program made it): what a process that is gone left under
+    // this id in the data root goes too; a live process's claim keeps it.
+    await sweepBundleLeftovers(hosts.ctx.root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });
     return;
   }
   const report = await sweepBundleLeftovers(hosts.ctx.root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });

@@ -143,23 +143,24 @@ async function run(reference: string, args: string[], opts: RunOptions, globals:
     const registry = await openRegistry(ctx);
     // Before anything is pulled or written: a taken name must not touch the container holding it, and
     // what a killed run left under it is removed. The claim is this run's until it ends.
-    // An attached run is bound to this process from here on: should it die, even by SIGKILL, while it
-    // reserves the name, pulls, builds, creates or waits, its watchdog removes the container and
-    // everything made for it (never what another container or live process holds).
-    const binding = plan.detach ? undefined : bindToCreator();
-    binding?.watch({ root: ctx.root, id: plan.id });
+    // The run is bound to this process from here on (a detached one until its container has started):
+    // should it die, even by SIGKILL, while it reserves the name, pulls, builds, creates or waits, its
+    // watchdog removes the container and everything made for it (never what another container or a
+    // live process holds).
+    const binding = bindToCreator();
+    binding.watch({ root: ctx.root, id: plan.id });
     let claim: Awaited<ReturnType<typeof reserveContainerName>>;
     try {
       claim = await reserveContainerName(ctx.root, registry, plan.id, { generated: plan.generated });
     } catch (e) {
-      await binding?.release();
+      await binding.release();
       throw e;
     }
     try {
       return await execute(plan, ctx, registry, signals, binding);
     } finally {
       await claim.release();
-      await binding?.release();
+      await binding.release();
     }
   } catch (e) {
     if (signals.received) {
@@ -208,7 +209,7 @@ function planRun(reference: string, args: string[], opts: RunOptions): RunPlan {
 }
 
 /** Pull, then (through core's one lifecycle, `createContainer`) select, build and create; start; wait or detach; dispose. */
-async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry, signals: SignalForwarder, binding: OwnerBinding | undefined): Promise<number> {
+async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry, signals: SignalForwarder, binding: OwnerBinding): Promise<number> {
   const { id } = plan;
   // --runtime restricts the platforms a pull accepts to those that runtime runs.
   const named = plan.runtime !== undefined ? registry.require(plan.runtime) : undefined;
@@ -228,7 +229,7 @@ async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry
     ...(plan.outlive ? { needs: { outlive: true } } : {}),
     stdio: plan.detach ? { stdin: 'ignore' } : { stdin: plan.interactive ? process.stdin : 'ignore', stdout: process.stdout, stderr: process.stderr },
     detach: plan.detach,
-    ...(binding ? { binding } : {}),
+    binding,
     allowAboveDefault: plan.allowAboveDefault,
     // Any later magikrun process (rm, gc) knows the bundle and snapshot of this data root are its to remove.
     annotations: { ...plan.build.annotations, [DATA_ROOT_ANNOTATION]: ctx.root },

@@ -29,12 +29,16 @@ function send(child: ChildProcess, m: WatchdogMessage): void {
 
 /**
  * Start a watchdog bound to this process. It runs in its own session (`detached`), with no stdout or
- * stderr, and holds neither this process's event loop nor its exit.
+ * stderr. Until {@link OwnerBinding.release} the pipe to it keeps this process's event loop alive, as
+ * the bound container does.
  */
 export function bindToCreator(): OwnerBinding {
   const child = spawn(process.execPath, [WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   child.unref();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  // The pipe stays referenced: a process holding a bound container stays alive until it disposes of,
+  // or unbinds, the container (unreferencing it kept a `magikrun run -i` whose stdin stays open from
+  // exiting at all, measured on Node.js 20).
+
   child.on('error', () => undefined); // a watchdog that cannot start leaves the creator's own cleanup in charge
   child.stdin?.on('error', () => undefined);
   let released = false;

@@ -9,8 +9,9 @@
  *
  * @module owner/watchdog-main
  */
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode, isHostScoped, isMagikrunError, sweepBundleLeftovers } from '@magikrun/core';
+import { ErrorCode, isHostScoped, isMagikrunError, sweepBundleLeftovers, type HostScopedRuntime } from '@magikrun/core';
 import { RuntimeRegistry } from '../registry.js';
 import type { WatchdogMessage, WatchedContainer } from './protocol.js';
 
@@ -31,14 +32,35 @@ async function readMessages(): Promise<{ watched: WatchedContainer | undefined; 
   return { watched, released };
 }
 
+/**
+ * Whether container `w.id` is the one the creator was creating: it names the creator's bundle and was
+ * created since the creator's create began. A container that had the id before (the creator lost the
+ * race for it) is never taken down. While it is still being created its record may not be readable yet:
+ * look again until `deadline`.
+ */
+async function createdByCreator(runtime: HostScopedRuntime, w: WatchedContainer, deadline: number): Promise<boolean> {
+  if (w.bundle === undefined || w.since === undefined) return false;
+  for (;;) {
+    try {
+      const d = await runtime.inspect(w.id);
+      return d.state.bundle === w.bundle && d.createdAt.getTime() >= w.since;
+    } catch (e) {
+      if (isMagikrunError(e, ErrorCode.NotFound)) return false; // never created, or undone by its monitor
+      if (Date.now() > deadline) throw e;
+      await sleep(100);
+    }
+  }
+}
+
 async function takeDown(w: WatchedContainer): Promise<void> {
   const registry = await RuntimeRegistry.create(undefined, {
     ...(w.root !== undefined ? { root: w.root } : {}),
     ...(w.runtime !== undefined ? { runtimeOptions: { [w.runtime]: { stateRoot: w.stateRoot } } } : {}),
   });
-  const runtime = w.runtime === undefined ? undefined : registry.get(w.runtime);
+  const found = w.runtime === undefined ? undefined : registry.get(w.runtime);
+  const runtime = found && isHostScoped(found) ? found : undefined;
   const deadline = Date.now() + DELETE_FOR_MS;
-  if (runtime) {
+  if (runtime && (await createdByCreator(runtime, w, deadline))) {
     for (;;) {
       try {
         await runtime.delete(w.id, { force: true });
@@ -52,12 +74,13 @@ async function takeDown(w: WatchedContainer): Promise<void> {
   }
   const root = w.root;
   if (root === undefined) return;
-  // Never touch what a container of any host-scoped runtime uses (a name the creator never got).
+  // Never touch what a container of any host-scoped runtime uses: one of this id whose bundle is this
+  // root's (a name the creator never got). A container of the id elsewhere does not hold this bundle.
   const inUse = async (id: string): Promise<boolean> => {
+    const mine = path.join(root, 'bundles', id);
     for (const rt of registry.runtimes().filter(isHostScoped)) {
       try {
-        await rt.state(id);
-        return true;
+        if ((await rt.state(id)).bundle === mine) return true;
       } catch (e) {
         if (!isMagikrunError(e, ErrorCode.NotFound)) return true; // unsure: keep it
       }
