@@ -130,9 +130,10 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       const how = CLEANUPS[i % CLEANUPS.length]!;
       const what = `trial ${i}: run killed after ${delay} ms (seed ${seed})`;
       const child = spawn(process.execPath, [CLI, '--root', root, 'run', '-q', '--name', id, busybox(), 'sh', '-c', 'sleep 1'], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve));
       await sleep(delay);
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('close', resolve));
+      await closed;
       await cleanUpAndCheck(id, how, what);
     }
   });
@@ -144,9 +145,10 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       const delay = Math.floor(random() * 1500);
       const what = `trial ${i}: attached run killed after ${delay} ms (seed ${seed})`;
       const child = spawn(process.execPath, [CLI, '--root', root, 'run', '-q', '--name', id, busybox(), 'sleep', '60'], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve));
       await sleep(delay);
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('close', resolve));
+      await closed;
       await cleanUpAndCheck(id, 'none', what);
     }
   });
@@ -159,9 +161,10 @@ describe.runIf(linux)(`crash safety: SIGKILL at random moments (seed ${seed})`, 
       const delay = Math.floor(random() * 1500);
       const what = `trial ${i}: holder killed after ${delay} ms (seed ${seed})`;
       const child = spawn(process.execPath, [holder, busybox(), root, id], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve));
       await sleep(delay);
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('close', resolve));
+      await closed;
       await cleanUpAndCheck(id, 'none', what);
     }
   });

@@ -101,9 +101,10 @@ describe.runIf(linux)('owner binding never takes down another process\'s contain
     for (const delay of [100, 300, 500, 700, 900, 1200, 1600]) {
       const other = join(root, `b-${delay}`);
       const child = spawn(process.execPath, [script, images.refs.busybox, other, id], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve)); // it may fail and end before the kill
       await sleep(delay);
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('close', resolve));
+      await closed;
       await sleep(2500); // time for its watchdog to act, were it to
       expect((await holder.state()).status, `killed after ${delay} ms`).toBe('running');
       expect(await readdir(join(other, 'bundles')).catch(() => []), `killed after ${delay} ms`).toEqual([]);
