@@ -4,12 +4,12 @@
 // measured two ways in one run: whole processes (CLI vs `node node-wasi.mjs`), and in-process
 // (WasmtimeRuntime create→start→wait→delete vs node:wasi compile→instantiate→start).
 // Prints a table of medians and p90s. Goals are reported, never asserted; no test runs this.
-import { spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { measure, measureAsync } from './stats.mjs';
+import { measure, measureAsync, nodeProcess as proc } from './stats.mjs';
 
 export const name = 'hello';
 export const description = 'WASI hello module: magikrun run (cold/warm) vs node:wasi, whole process and in-process';
@@ -31,13 +31,6 @@ export async function run({ repo, runs: RUNS, work }) {
   const rows = [];
   // --- whole process ---
   const root = join(work, 'root');
-  const proc = (args) => {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ms = performance.now() - t;
-    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
   proc([cli, '--root', root, 'pull', '-q', ref]); // blobs in the store; only compile is cold below
   rows.push(measure(RUNS, 'process: node node:wasi', () => proc([join(repo, 'tools/bench/node-wasi.mjs'), wasm, rootfs, 'bench'])));
   rows.push(measure(RUNS, 'process: magikrun run, cold (no compiled-module cache)', () => {

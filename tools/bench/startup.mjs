@@ -2,10 +2,8 @@
 // table; no command module is loaded) beside `node -e ''` (Node.js alone), alternating, whole processes.
 // Goal (reported, never asserted): ≤ 1.5× node. The warm `magikrun run` of a wasm image against
 // node:wasi is hello.mjs's table.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { stats } from './stats.mjs';
+import { nodeProcess as proc, stats } from './stats.mjs';
 
 export const name = 'startup';
 export const description = "magikrun --version vs node -e '' (whole processes; goal ≤ 1.5×)";
@@ -14,13 +12,6 @@ export const defaultRuns = 30;
 /** @param {{ repo: string, runs: number }} ctx */
 export async function run({ repo, runs: RUNS }) {
   const cli = join(repo, 'packages/cli/dist/bin.js');
-  const proc = (args) => {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ms = performance.now() - t;
-    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return ms;
-  };
   // Alternate the two so that a busy moment of the machine falls on both alike.
   const node = [];
   const version = [];

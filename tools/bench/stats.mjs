@@ -15,6 +15,15 @@ export function timed(cmd, args) {
   return { ms, rssKiB: Number(lines[lines.length - 1]) };
 }
 
+/** Run `node ARGS…` to its end; returns the wall time in ms. @throws when it exits with another status than 0 */
+export function nodeProcess(args) {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
 /** The manifest tagged `tag` in the OCI layout `layout` (the benchmark images' layouts). */
 export function manifestOf(layout, tag) {
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));

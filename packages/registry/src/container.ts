@@ -42,8 +42,8 @@ import { bindToCreator, type OwnerBinding } from './owner/bind.js';
 import { RuntimeRegistry } from './registry.js';
 import type { RefusedRuntime, RuntimeNeeds } from './select.js';
 
-/** How a bundle kind is named to users. */
-const KIND_NOUNS: Readonly<Record<BundleKind, string>> = { oci: 'Linux', wasm: 'WebAssembly', microvm: 'microVM' };
+/** How a bundle kind is named to users (messages of the registry and the CLI). */
+export const KIND_NOUNS: Readonly<Record<BundleKind, string>> = { oci: 'Linux', wasm: 'WebAssembly', microvm: 'microVM' };
 
 /** Options of {@link createContainer}: what to run, how, and where. */
 export interface ContainerOptions extends Omit<OciBuildOptions, 'id'> {

@@ -30,7 +30,7 @@ import type { Command } from 'commander';
 import { err, ErrorCode, imageBundleKind, isMagikrunError } from '@magikrun/core';
 import type { BundleKind, ExitStatus, OciBuildOptions, PulledImage, ResourceLimits } from '@magikrun/core';
 import type { Container, ContainerOptions, OwnerBinding, RefusedRuntime, RuntimeNeeds, RuntimeRegistry } from '@magikrun/registry';
-import { bindToCreator, createContainer, missingCapabilities, needsOf } from '@magikrun/registry';
+import { bindToCreator, createContainer, KIND_NOUNS, missingCapabilities, needsOf } from '@magikrun/registry';
 import { SignalForwarder } from '../signals.js';
 import { networkFromFlag, resourcesFromFlags } from '../resource-flags.js';
 import { reportExit } from '../report-exit.js';
@@ -94,8 +94,6 @@ const NEED_FLAGS: Readonly<Record<Exclude<keyof RuntimeNeeds, 'limits'>, string>
   hostname: '--hostname',
   network: '--network',
 };
-/** How a bundle kind is named to users. */
-const KIND_NOUNS: Readonly<Record<BundleKind, string>> = { oci: 'Linux', wasm: 'WebAssembly', microvm: 'microVM' };
 
 export function registerRun(program: Command, setExitCode: (code: number) => void): void {
   const command = program
