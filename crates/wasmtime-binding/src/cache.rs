@@ -23,7 +23,7 @@
 //! Entry layout: `MKCWASM2` (8) ‖ module sha256 (32) ‖ engine hash (32) ‖ sha256(payload) (32) ‖
 //! payload (`Module::serialize`).
 
-use crate::error::{fail, BResult, Code};
+use magikrun_native_error::{fail, Code, NResult, NativeError};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -144,7 +144,7 @@ impl ModuleCache {
     /// Open (creating it 0700 when missing) the cache directory. Refused, as `INVALID_ARGUMENT`: a
     /// directory that is a symlink, group- or world-writable, or owned by another user — its entries
     /// could have been planted.
-    pub fn open(dir: &Path, engine: &Engine) -> BResult<Self> {
+    pub fn open(dir: &Path, engine: &Engine) -> NResult<Self> {
         let show = dir.display();
         fs::DirBuilder::new()
             .recursive(true)
@@ -211,12 +211,12 @@ impl ModuleCache {
 
     /// Load the verified entry for `module_hex` (the sha256 `wasm` was verified to have), or compile
     /// `wasm` and store it.
-    pub fn load_or_compile(&self, engine: &Engine, module_hex: &str, wasm: &[u8]) -> BResult<(Module, CacheOutcome)> {
+    pub fn load_or_compile(&self, engine: &Engine, module_hex: &str, wasm: &[u8]) -> NResult<(Module, CacheOutcome)> {
         let name = self.entry_name(module_hex);
         let module_digest: [u8; 32] = hex::decode(module_hex)
             .ok()
             .and_then(|v| v.try_into().ok())
-            .ok_or_else(|| crate::error::BindingError::new(Code::InvalidArgument, format!("module digest {module_hex:?} is not 64 hex digits")))?;
+            .ok_or_else(|| NativeError::new(Code::InvalidArgument, format!("module digest {module_hex:?} is not 64 hex digits")))?;
         let lock = self.locks.lock().unwrap().entry(name.clone()).or_default().clone();
         let result = {
             let _held = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -230,7 +230,7 @@ impl ModuleCache {
         result
     }
 
-    fn load_or_compile_locked(&self, engine: &Engine, name: &str, module_digest: &[u8; 32], wasm: &[u8]) -> BResult<(Module, CacheOutcome)> {
+    fn load_or_compile_locked(&self, engine: &Engine, name: &str, module_digest: &[u8; 32], wasm: &[u8]) -> NResult<(Module, CacheOutcome)> {
         let limit = max_entry_len(wasm.len());
         let outcome = match self.read_entry(name, limit) {
             Ok(None) => CacheOutcome::Miss,
@@ -316,7 +316,7 @@ impl ModuleCache {
 
 /// Compile a module. A module that would be valid with every WebAssembly proposal enabled uses one this
 /// engine keeps off (memory64, threads, GC, …): `UNSUPPORTED`; any other failure is `INVALID_ARGUMENT`.
-pub fn compile(engine: &Engine, wasm: &[u8]) -> BResult<Module> {
+pub fn compile(engine: &Engine, wasm: &[u8]) -> NResult<Module> {
     Module::from_binary(engine, wasm).or_else(|e| {
         let valid_elsewhere = Validator::new_with_features(WasmFeatures::all()).validate_all(wasm).is_ok();
         if valid_elsewhere {

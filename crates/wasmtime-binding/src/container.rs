@@ -1,6 +1,6 @@
 //! One container: its prepared store (until started), kill and exit channels, and pipe ends.
 
-use crate::error::{fail, BResult, Code};
+use magikrun_native_error::{fail, NResult, Code};
 use crate::exit::BindingExitStatus;
 use crate::interrupt::{InterruptFlag, InterruptState};
 use crate::limits::Limiter;
@@ -92,7 +92,7 @@ impl Container {
     }
 
     /// Take the prepared store for `start`; fails unless the container is created.
-    pub fn take_for_start(&self) -> BResult<Prepared> {
+    pub fn take_for_start(&self) -> NResult<Prepared> {
         let mut phase = self.phase.lock().unwrap();
         match std::mem::replace(&mut *phase, Phase::Running) {
             Phase::Created(p) => Ok(p),

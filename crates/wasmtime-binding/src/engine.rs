@@ -3,7 +3,7 @@
 
 use crate::cache::{self, CacheOutcome, ModuleCache};
 use crate::container::{Container, HostState, LiveStore, Prepared};
-use crate::error::{fail, BResult, BindingError, Code};
+use magikrun_native_error::{fail, NResult, NativeError, Code};
 use crate::exit::{BindingExitStatus, CODE_TRAP};
 use crate::interrupt::{self, InterruptFlag, InterruptState};
 use crate::limits::{self, Limiter, SandboxLimits};
@@ -12,7 +12,9 @@ use crate::proc_exit;
 use crate::options::{BindingCreateOptions, BindingCreated, BindingEngineOptions, BindingStats};
 use crate::run::{self, YIELD_INTERVAL};
 use crate::stdio::{self, InputSpec, OutputSpec};
-use napi::bindgen_prelude::Buffer;
+use magikrun_native_error::js::{settle, sync};
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::Env;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -47,7 +49,7 @@ enum OutStream {
     Stderr,
 }
 
-fn out_stream(name: &str) -> BResult<OutStream> {
+fn out_stream(name: &str) -> NResult<OutStream> {
     match name {
         "stdout" => Ok(OutStream::Stdout),
         "stderr" => Ok(OutStream::Stderr),
@@ -74,7 +76,7 @@ fn engine_config(max_wasm_stack: usize) -> Config {
 }
 
 impl Inner {
-    fn get(&self, handle: u32) -> BResult<Arc<Container>> {
+    fn get(&self, handle: u32) -> NResult<Arc<Container>> {
         match self.containers.lock().unwrap().get(&handle) {
             Some(c) => Ok(c.clone()),
             None => fail(Code::NotFound, format!("no container with handle {handle}")),
@@ -82,9 +84,9 @@ impl Inner {
     }
 
     /// Read, verify and compile the module (blocking: runs on Tokio's blocking pool).
-    fn load_module(&self, o: &LoadArgs) -> BResult<(wasmtime::Module, CacheOutcome)> {
+    fn load_module(&self, o: &LoadArgs) -> NResult<(wasmtime::Module, CacheOutcome)> {
         let path = PathBuf::from(&o.module_path);
-        let max = u64::try_from(o.max_module_size).map_err(|_| BindingError::new(Code::InvalidArgument, "maxModuleSize must be positive"))?;
+        let max = u64::try_from(o.max_module_size).map_err(|_| NativeError::new(Code::InvalidArgument, "maxModuleSize must be positive"))?;
         let bytes = module_check::read_verified(&path, max, &o.module_digest)?;
         module_check::check_header(&bytes, &format!("module {}", path.display()))?;
         let module_hex = module_check::parse_sha256(&o.module_digest)?;
@@ -103,7 +105,7 @@ impl Inner {
 impl Inner {
     /// The blocking part of `create`: the module, its limits check, linking, the WASI context (opens
     /// preopened directories and stdio files) and the store.
-    fn prepare(&self, o: BindingCreateOptions) -> BResult<(Prepared, stdio::HostEnds, CacheOutcome)> {
+    fn prepare(&self, o: BindingCreateOptions) -> NResult<(Prepared, stdio::HostEnds, CacheOutcome)> {
         let limits = SandboxLimits {
             memory_size: to_usize(o.memory_size, "memorySize")?,
             table_elements: o.table_elements as usize,
@@ -112,18 +114,18 @@ impl Inner {
             memories: o.memories as usize,
         };
         let fuel_limit = match o.fuel {
-            Some(f) => Some(u64::try_from(f).map_err(|_| BindingError::new(Code::InvalidArgument, "fuel must be positive"))?),
+            Some(f) => Some(u64::try_from(f).map_err(|_| NativeError::new(Code::InvalidArgument, "fuel must be positive"))?),
             None => None,
         };
         let wall_clock = match o.wall_clock_ms {
-            Some(ms) => Some(Duration::from_millis(u64::try_from(ms).map_err(|_| BindingError::new(Code::InvalidArgument, "wallClockMs must be positive"))?)),
+            Some(ms) => Some(Duration::from_millis(u64::try_from(ms).map_err(|_| NativeError::new(Code::InvalidArgument, "wallClockMs must be positive"))?)),
             None => None,
         };
         let load = LoadArgs { module_path: o.module_path.clone(), module_digest: o.module_digest.clone(), max_module_size: o.max_module_size };
         let (module, outcome) = self.load_module(&load)?;
         limits::check_module(&module, &limits, &format!("module {}", o.module_path))?;
         let pre = self.linker.instantiate_pre(&module).map_err(|e| {
-            BindingError::new(Code::InvalidArgument, format!("module {} needs imports that WASI preview 1 does not provide: {e:#}", o.module_path))
+            NativeError::new(Code::InvalidArgument, format!("module {} needs imports that WASI preview 1 does not provide: {e:#}", o.module_path))
         })?;
 
         let mut b = WasiCtxBuilder::new();
@@ -142,7 +144,7 @@ impl Inner {
         for p in &o.preopens {
             let perms = if p.readonly { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
             b.preopened_dir(&p.host_path, &p.guest_path, perms).map_err(|e| {
-                BindingError::new(Code::InvalidArgument, format!("cannot preopen {} as {}: {e:#}", p.host_path, p.guest_path))
+                NativeError::new(Code::InvalidArgument, format!("cannot preopen {} as {}: {e:#}", p.host_path, p.guest_path))
             })?;
         }
         let ends = stdio::wire(&mut b, input_spec(&o.stdin)?, output_spec(&o.stdout, "stdout")?, output_spec(&o.stderr, "stderr")?)?;
@@ -161,7 +163,7 @@ impl Inner {
         let mut store = Store::new(&self.engine, host);
         store.limiter(|s| &mut s.limiter);
         interrupt::install(&mut store);
-        let internal = |e: wasmtime::Error| BindingError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
+        let internal = |e: wasmtime::Error| NativeError::new(Code::Internal, format!("cannot configure the store: {e:#}"));
         store.set_fuel(fuel_limit.unwrap_or(u64::MAX)).map_err(internal)?;
         store.fuel_async_yield_interval(Some(YIELD_INTERVAL)).map_err(internal)?;
         Ok((Prepared { store, flag, pre, fuel_limit, wall_clock }, ends, outcome))
@@ -174,7 +176,7 @@ struct LoadArgs {
     max_module_size: i64,
 }
 
-fn output_spec(o: &crate::options::BindingOutput, which: &str) -> BResult<OutputSpec> {
+fn output_spec(o: &crate::options::BindingOutput, which: &str) -> NResult<OutputSpec> {
     match (o.kind.as_str(), &o.path) {
         ("ignore", _) => Ok(OutputSpec::Ignore),
         ("pipe", _) => Ok(OutputSpec::Pipe),
@@ -183,7 +185,7 @@ fn output_spec(o: &crate::options::BindingOutput, which: &str) -> BResult<Output
     }
 }
 
-fn input_spec(i: &crate::options::BindingInput) -> BResult<InputSpec> {
+fn input_spec(i: &crate::options::BindingInput) -> NResult<InputSpec> {
     match (i.kind.as_str(), &i.path) {
         ("ignore", _) => Ok(InputSpec::Ignore),
         ("pipe", _) => Ok(InputSpec::Pipe),
@@ -192,20 +194,25 @@ fn input_spec(i: &crate::options::BindingInput) -> BResult<InputSpec> {
     }
 }
 
-fn to_usize(v: i64, what: &str) -> BResult<usize> {
-    usize::try_from(v).map_err(|_| BindingError::new(Code::InvalidArgument, format!("{what} must be a non-negative integer")))
+fn to_usize(v: i64, what: &str) -> NResult<usize> {
+    usize::try_from(v).map_err(|_| NativeError::new(Code::InvalidArgument, format!("{what} must be a non-negative integer")))
 }
 
+/// Each failure reaches JavaScript as an `Error` whose `code` is one of core's `ErrorCode` values.
 #[napi]
 impl BindingEngine {
     #[napi(constructor)]
-    pub fn new(options: BindingEngineOptions) -> napi::Result<Self> {
+    pub fn new(env: Env, options: BindingEngineOptions) -> napi::Result<Self> {
+        sync(&env, Self::open(options))
+    }
+
+    fn open(options: BindingEngineOptions) -> NResult<Self> {
         let engine = Engine::new(&engine_config(options.max_wasm_stack as usize))
-            .map_err(|e| BindingError::new(Code::Internal, format!("cannot configure wasmtime: {e:#}")))?;
+            .map_err(|e| NativeError::new(Code::Internal, format!("cannot configure wasmtime: {e:#}")))?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
             .and_then(|()| proc_exit::shadow(&mut linker))
-            .map_err(|e| BindingError::new(Code::Internal, format!("cannot link WASI preview 1: {e:#}")))?;
+            .map_err(|e| NativeError::new(Code::Internal, format!("cannot link WASI preview 1: {e:#}")))?;
         let cache = match &options.cache_dir {
             Some(dir) => Some(ModuleCache::open(&PathBuf::from(dir), &engine)?),
             None => None,
@@ -242,15 +249,18 @@ impl BindingEngine {
 
     /// The path of the cache entry for a module digest, or null without a cache.
     #[napi]
-    pub fn cache_entry_path(&self, module_digest: String) -> napi::Result<Option<String>> {
-        let hex = module_check::parse_sha256(&module_digest)?;
+    pub fn cache_entry_path(&self, env: Env, module_digest: String) -> napi::Result<Option<String>> {
+        let hex = sync(&env, module_check::parse_sha256(&module_digest))?;
         Ok(self.inner.cache.as_ref().map(|c| c.entry_path(&hex).to_string_lossy().into_owned()))
     }
 
     /// Read, verify, compile (or load from the cache) and link the module; build its store.
     #[napi]
-    pub async fn create(&self, o: BindingCreateOptions) -> napi::Result<BindingCreated> {
-        let inner = self.inner.clone();
+    pub fn create<'env>(&self, env: &'env Env, o: BindingCreateOptions) -> napi::Result<PromiseRaw<'env, BindingCreated>> {
+        settle(env, Self::create_in(self.inner.clone(), o))
+    }
+
+    async fn create_in(inner: Arc<Inner>, o: BindingCreateOptions) -> NResult<BindingCreated> {
         // Everything that touches the filesystem (the module, the cache, preopened directories, stdio
         // files — any of which may block, a FIFO until its other end opens) runs on the blocking pool,
         // so that it can neither stall the JavaScript thread nor the async workers running modules.
@@ -258,7 +268,7 @@ impl BindingEngine {
             let inner = inner.clone();
             tokio::task::spawn_blocking(move || inner.prepare(o))
                 .await
-                .map_err(|e| BindingError::new(Code::Internal, format!("the create task failed: {e}")))??
+                .map_err(|e| NativeError::new(Code::Internal, format!("the create task failed: {e}")))??
         };
         let container = Arc::new(Container::new(prepared, ends.stdin));
         let handle = inner.next_handle.fetch_add(1, Ordering::Relaxed);
@@ -278,9 +288,9 @@ impl BindingEngine {
     /// Run `_start` on a Tokio task. Synchronous, so that a `kill` or `delete` the JavaScript thread
     /// makes next finds the container running (and cancels the run) — never still created.
     #[napi]
-    pub fn start(&self, handle: u32) -> napi::Result<()> {
-        let c = self.inner.get(handle)?;
-        let prepared = c.take_for_start()?;
+    pub fn start(&self, env: Env, handle: u32) -> napi::Result<()> {
+        let c = sync(&env, self.inner.get(handle))?;
+        let prepared = sync(&env, c.take_for_start())?;
         let task = napi::bindgen_prelude::spawn(run::run(c.clone(), prepared));
         // Should the run task panic, `wait` must still resolve: report it as a trap, never as 0.
         napi::bindgen_prelude::spawn(async move {
@@ -293,68 +303,73 @@ impl BindingEngine {
 
     /// Resolve with the exit status once the container has ended.
     #[napi]
-    pub async fn wait(&self, handle: u32) -> napi::Result<BindingExitStatus> {
-        let c = self.inner.get(handle)?;
-        let mut rx = c.exit_tx.subscribe();
-        drop(c);
-        let status = rx
-            .wait_for(|s| s.is_some())
-            .await
-            .map_err(|_| BindingError::new(Code::NotFound, format!("container {handle} was deleted before it exited")))?
-            .clone()
-            .expect("checked by wait_for");
-        Ok(status)
+    pub fn wait<'env>(&self, env: &'env Env, handle: u32) -> napi::Result<PromiseRaw<'env, BindingExitStatus>> {
+        let inner = self.inner.clone();
+        settle(env, async move {
+            let mut rx = inner.get(handle)?.exit_tx.subscribe();
+            drop(inner);
+            let status = rx
+                .wait_for(|s| s.is_some())
+                .await
+                .map_err(|_| NativeError::new(Code::NotFound, format!("container {handle} was deleted before it exited")))?
+                .clone()
+                .expect("checked by wait_for");
+            Ok(status)
+        })
     }
 
     /// End the container, reporting `status` as its exit status (no-op once it has exited).
     #[napi]
-    pub fn kill(&self, handle: u32, status: BindingExitStatus) -> napi::Result<()> {
-        self.inner.get(handle)?.terminate(status);
+    pub fn kill(&self, env: Env, handle: u32, status: BindingExitStatus) -> napi::Result<()> {
+        sync(&env, self.inner.get(handle))?.terminate(status);
         Ok(())
     }
 
     /// Forget the container; a still-running one is killed first. Frees store, instance and stdin;
     /// output pipes go once read to their end or released (`releasePipe`).
     #[napi]
-    pub fn delete(&self, handle: u32) -> napi::Result<()> {
+    pub fn delete(&self, env: Env, handle: u32) -> napi::Result<()> {
         let c = self.inner.containers.lock().unwrap().remove(&handle);
         match c {
             Some(c) => {
                 c.terminate(BindingExitStatus { reason: "killed".into(), code: 137, signal: Some("SIGKILL".into()), message: None });
                 Ok(())
             }
-            None => Err(BindingError::new(Code::NotFound, format!("no container with handle {handle}")).into()),
+            None => Err(NativeError::new(Code::NotFound, format!("no container with handle {handle}")).into_js(&env)),
         }
     }
 
     /// The next chunk (at most 64 KiB) of `stdout` or `stderr`, or null at end of stream (after which
     /// the pipe is freed). Works after `delete` until the buffered bytes are read.
     #[napi]
-    pub async fn read(&self, handle: u32, stream: String) -> napi::Result<Option<Buffer>> {
-        let key = (handle, out_stream(&stream)?);
-        let pipe = self.inner.pipes.lock().unwrap().get(&key).cloned();
-        let Some(pipe) = pipe else {
-            return Ok(None); // released, or already at its end
-        };
-        let mut buf = vec![0u8; READ_CHUNK];
-        let n = pipe
-            .lock()
-            .await
-            .read(&mut buf)
-            .await
-            .map_err(|e| BindingError::new(Code::Internal, format!("reading {stream}: {e}")))?;
-        if n == 0 {
-            self.inner.pipes.lock().unwrap().remove(&key);
-            return Ok(None);
-        }
-        buf.truncate(n);
-        Ok(Some(buf.into()))
+    pub fn read<'env>(&self, env: &'env Env, handle: u32, stream: String) -> napi::Result<PromiseRaw<'env, Option<Buffer>>> {
+        let inner = self.inner.clone();
+        settle(env, async move {
+            let key = (handle, out_stream(&stream)?);
+            let pipe = inner.pipes.lock().unwrap().get(&key).cloned();
+            let Some(pipe) = pipe else {
+                return Ok(None); // released, or already at its end
+            };
+            let mut buf = vec![0u8; READ_CHUNK];
+            let n = pipe
+                .lock()
+                .await
+                .read(&mut buf)
+                .await
+                .map_err(|e| NativeError::new(Code::Internal, format!("reading {stream}: {e}")))?;
+            if n == 0 {
+                inner.pipes.lock().unwrap().remove(&key);
+                return Ok(None);
+            }
+            buf.truncate(n);
+            Ok(Some(buf.into()))
+        })
     }
 
     /// Free an output pipe and whatever it still buffers (its reader gave up).
     #[napi]
-    pub fn release_pipe(&self, handle: u32, stream: String) -> napi::Result<()> {
-        let key = (handle, out_stream(&stream)?);
+    pub fn release_pipe(&self, env: Env, handle: u32, stream: String) -> napi::Result<()> {
+        let key = (handle, sync(&env, out_stream(&stream))?);
         self.inner.pipes.lock().unwrap().remove(&key);
         Ok(())
     }

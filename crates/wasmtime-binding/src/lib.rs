@@ -9,7 +9,6 @@ extern crate napi_derive;
 mod cache;
 mod container;
 mod engine;
-mod error;
 mod exit;
 mod interrupt;
 mod limits;

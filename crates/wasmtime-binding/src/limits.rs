@@ -1,7 +1,7 @@
 //! The store's resource limiter: wasmtime's `StoreLimits`, plus a record of the memory growth it
 //! refused so that a trap that follows can be reported as `oom`.
 
-use crate::error::{fail, BResult, Code};
+use magikrun_native_error::{fail, NResult, Code};
 use wasmtime::{Module, ResourceLimiter, Result, StoreLimits, StoreLimitsBuilder};
 
 /// Bytes of a wasm page (custom page sizes are off).
@@ -22,7 +22,7 @@ pub struct SandboxLimits {
 /// Refuse, at create, a module whose own declarations exceed the limits: more memories or tables than
 /// allowed, an initial memory above `memory_size`, a table that starts above `table_elements`. Such a
 /// module could only fail at instantiation; this says so before anything runs (`LIMIT_EXCEEDED`).
-pub fn check_module(module: &Module, l: &SandboxLimits, what: &str) -> BResult<()> {
+pub fn check_module(module: &Module, l: &SandboxLimits, what: &str) -> NResult<()> {
     let r = module.resources_required();
     let hint = "raise that limit (a value above its default also needs allowAboveDefault: true; in the CLI --memory and --allow-above-default), or use another module";
     if r.num_memories as usize > l.memories {

@@ -1,6 +1,6 @@
 //! Reading a module file under a size cap, checking its digest and its header.
 
-use crate::error::{fail, BResult, Code};
+use magikrun_native_error::{fail, NResult, Code};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -15,7 +15,7 @@ const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
 
 /// Read `path` whole, refusing more than `max_size` bytes, and check it against `expected_digest`
 /// (`sha256:<64 lowercase hex>`). The bytes returned are the bytes that were hashed.
-pub fn read_verified(path: &Path, max_size: u64, expected_digest: &str) -> BResult<Vec<u8>> {
+pub fn read_verified(path: &Path, max_size: u64, expected_digest: &str) -> NResult<Vec<u8>> {
     let expected_hex = parse_sha256(expected_digest)?;
     // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below as not a regular
     // file); on a regular file the flag changes nothing.
@@ -55,7 +55,7 @@ pub fn read_verified(path: &Path, max_size: u64, expected_digest: &str) -> BResu
 }
 
 /// `sha256:<64 hex>` → the lowercase hex.
-pub fn parse_sha256(digest: &str) -> BResult<String> {
+pub fn parse_sha256(digest: &str) -> NResult<String> {
     match digest.strip_prefix("sha256:") {
         Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => Ok(h.to_string()),
         _ => fail(Code::InvalidArgument, format!("module digest {digest:?} is not of the form sha256:<64 lowercase hex>")),
@@ -64,7 +64,7 @@ pub fn parse_sha256(digest: &str) -> BResult<String> {
 
 /// Refuse anything that is not a WebAssembly core module: a component (WASI preview 2) is
 /// `UNSUPPORTED`, anything else `INVALID_ARGUMENT`.
-pub fn check_header(bytes: &[u8], what: &str) -> BResult<()> {
+pub fn check_header(bytes: &[u8], what: &str) -> NResult<()> {
     if bytes.len() < 8 || bytes[0..4] != WASM_MAGIC {
         return fail(Code::InvalidArgument, format!("{what} is not a WebAssembly module (no \\0asm magic)"));
     }

@@ -4,7 +4,7 @@
 //! module's `fd_write` waits for room (backpressure) — and stays cancellable, because the wait is
 //! an `.await` inside the store's future. Nothing is ever held whole in memory.
 
-use crate::error::{fail, BResult, Code};
+use magikrun_native_error::{fail, NResult, Code};
 use std::os::unix::fs::OpenOptionsExt;
 use tokio::io::DuplexStream;
 use wasmtime_wasi::cli::{AsyncStdinStream, AsyncStdoutStream};
@@ -35,7 +35,7 @@ pub struct HostEnds {
     pub stderr: Option<DuplexStream>,
 }
 
-fn open_output(path: &str, append: bool) -> BResult<tokio::fs::File> {
+fn open_output(path: &str, append: bool) -> NResult<tokio::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).mode(0o644);
     if append {
@@ -49,7 +49,7 @@ fn open_output(path: &str, append: bool) -> BResult<tokio::fs::File> {
 
 /// Wire the three streams into `builder`; returns the host ends of the pipes.
 /// Must run inside a Tokio runtime (the WASI stream adapters spawn their worker tasks).
-pub fn wire(builder: &mut WasiCtxBuilder, stdin: InputSpec, stdout: OutputSpec, stderr: OutputSpec) -> BResult<HostEnds> {
+pub fn wire(builder: &mut WasiCtxBuilder, stdin: InputSpec, stdout: OutputSpec, stderr: OutputSpec) -> NResult<HostEnds> {
     let mut ends = HostEnds::default();
     match stdin {
         InputSpec::Ignore => {} // the builder's default: closed, reads see end-of-file

@@ -8,11 +8,28 @@ use std::time::Duration;
 use crate::addon::inspect::{inspect, Inspection, Status};
 use crate::addon::wait::Cancel;
 use crate::addon::{delete, kill, list, start, wait};
-use crate::shared::error::{BindingError, Code};
-use crate::shared::records::{ExitReason, ExitRecord};
+use magikrun_native_error::js::{settle, sync};
+use magikrun_native_error::{Code, NResult, NativeError};
+use magikrun_youki_shared::records::{ExitReason, ExitRecord};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
 
-fn napi_err(e: BindingError) -> napi::Error {
-    napi::Error::new(napi::Status::GenericFailure, e.to_string())
+/// Why a container's init ended (core's `ExitReason` values the monitor knows).
+#[napi(string_enum = "lowercase")]
+pub enum BindingExitReason {
+    Exited,
+    Signaled,
+    Killed,
+    Oom,
+}
+
+/// A container's OCI status (runtime-spec `state.status`).
+#[napi(string_enum = "lowercase")]
+pub enum BindingStatus {
+    Creating,
+    Created,
+    Running,
+    Stopped,
 }
 
 /// How a container's init ended (the monitor's exit record).
@@ -22,8 +39,7 @@ pub struct BindingExit {
     pub code: i32,
     /// Signal number of a signal death.
     pub signal: Option<i32>,
-    /// `exited`, `signaled`, `killed` or `oom`.
-    pub reason: String,
+    pub reason: BindingExitReason,
     pub message: Option<String>,
     /// OOM kills counted in the container's memory cgroup.
     pub oom_kills: f64,
@@ -34,12 +50,12 @@ pub struct BindingExit {
 impl From<ExitRecord> for BindingExit {
     fn from(r: ExitRecord) -> Self {
         let reason = match r.reason {
-            ExitReason::Exited => "exited",
-            ExitReason::Signaled => "signaled",
-            ExitReason::Killed => "killed",
-            ExitReason::Oom => "oom",
+            ExitReason::Exited => BindingExitReason::Exited,
+            ExitReason::Signaled => BindingExitReason::Signaled,
+            ExitReason::Killed => BindingExitReason::Killed,
+            ExitReason::Oom => BindingExitReason::Oom,
         };
-        Self { code: r.code, signal: r.signal, reason: reason.to_owned(), message: r.message, oom_kills: r.oom_kills as f64, exited_at_ms: r.exited_at_ms as f64 }
+        Self { code: r.code, signal: r.signal, reason, message: r.message, oom_kills: r.oom_kills as f64, exited_at_ms: r.exited_at_ms as f64 }
     }
 }
 
@@ -48,12 +64,15 @@ impl From<ExitRecord> for BindingExit {
 pub struct BindingState {
     pub oci_version: String,
     pub id: String,
-    /// `creating`, `created`, `running` or `stopped`.
-    pub status: String,
+    pub status: BindingStatus,
     /// The init's host pid while created or running.
     pub pid: Option<i32>,
     /// The bundle path as given at create.
     pub bundle: String,
+    /// The container's root filesystem on the host (absolute), as `runc state` prints `rootfs`.
+    pub rootfs: String,
+    /// The uid owning the container's state directory (`runc list`'s owner); absent if it cannot be read.
+    pub owner_uid: Option<u32>,
     pub annotations: Option<HashMap<String, String>>,
     pub exit: Option<BindingExit>,
     pub monitor_pid: i32,
@@ -73,9 +92,16 @@ impl From<Inspection> for BindingState {
         Self {
             oci_version: ins.oci_version(),
             id: ins.paths.id.clone(),
-            status: ins.status.as_str().to_owned(),
+            status: match ins.status {
+                Status::Creating => BindingStatus::Creating,
+                Status::Created => BindingStatus::Created,
+                Status::Running => BindingStatus::Running,
+                Status::Stopped => BindingStatus::Stopped,
+            },
             pid: if live { ins.init_process().map(|p| p.pid) } else { None },
             bundle: ins.monitor.config.bundle.clone(),
+            rootfs: ins.monitor.config.rootfs.clone(),
+            owner_uid: std::fs::metadata(&ins.paths.dir).ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m)),
             annotations: ins.annotations(),
             monitor_pid: ins.monitor.monitor_pid,
             monitor_alive: ins.monitor_alive,
@@ -95,57 +121,58 @@ pub struct BindingRuntime {
     root: PathBuf,
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::result::Result<T, BindingError> + Send + 'static) -> napi::Result<T> {
+/// Run `f` on Tokio's blocking pool (it reads files, takes locks, waits for the monitor).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> NResult<T> + Send + 'static) -> NResult<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| napi_err(BindingError::new(Code::Internal, format!("a binding task failed: {e}"))))?
-        .map_err(napi_err)
+        .map_err(|e| NativeError::new(Code::Internal, format!("a binding task failed: {e}")))?
 }
 
+/// Each failure reaches JavaScript as an `Error` whose `code` is one of core's `ErrorCode` values.
 #[napi]
 impl BindingRuntime {
     /// `root`: absolute path of the state root.
     #[napi(constructor)]
-    pub fn new(root: String) -> napi::Result<Self> {
+    pub fn new(env: Env, root: String) -> napi::Result<Self> {
         let root = PathBuf::from(root);
         if !root.is_absolute() {
-            return Err(napi_err(BindingError::new(Code::InvalidArgument, format!("the state root {} must be an absolute path", root.display()))));
+            return Err(NativeError::new(Code::InvalidArgument, format!("the state root {} must be an absolute path", root.display())).into_js(&env));
         }
         Ok(Self { root })
     }
 
     /// The state of one container (synchronous: a few small reads, well under a millisecond).
     #[napi]
-    pub fn state(&self, id: String) -> napi::Result<BindingState> {
-        inspect(&self.root, &id).map(BindingState::from).map_err(napi_err)
+    pub fn state(&self, env: Env, id: String) -> napi::Result<BindingState> {
+        sync(&env, inspect(&self.root, &id).map(BindingState::from))
     }
 
     /// Every container under the root; stale ones are cleaned up and left out.
     #[napi]
-    pub async fn list(&self) -> napi::Result<Vec<BindingState>> {
+    pub fn list<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Vec<BindingState>>> {
         let root = self.root.clone();
-        blocking(move || list::list(&root).map(|v| v.into_iter().map(BindingState::from).collect())).await
+        settle(env, blocking(move || list::list(&root).map(|v| v.into_iter().map(BindingState::from).collect())))
     }
 
     /// OCI start.
     #[napi]
-    pub async fn start(&self, id: String) -> napi::Result<()> {
+    pub fn start<'env>(&self, env: &'env Env, id: String) -> napi::Result<PromiseRaw<'env, ()>> {
         let root = self.root.clone();
-        blocking(move || start::start(&root, &id)).await
+        settle(env, blocking(move || start::start(&root, &id)))
     }
 
     /// OCI kill with a signal number.
     #[napi]
-    pub async fn kill(&self, id: String, signal: i32) -> napi::Result<()> {
+    pub fn kill<'env>(&self, env: &'env Env, id: String, signal: i32) -> napi::Result<PromiseRaw<'env, ()>> {
         let root = self.root.clone();
-        blocking(move || kill::kill(&root, &id, signal)).await
+        settle(env, blocking(move || kill::kill(&root, &id, signal)))
     }
 
     /// OCI delete; `force` kills first. `timeoutMs` bounds the waits for the monitor.
     #[napi]
-    pub async fn delete(&self, id: String, force: bool, timeout_ms: u32) -> napi::Result<()> {
+    pub fn delete<'env>(&self, env: &'env Env, id: String, force: bool, timeout_ms: u32) -> napi::Result<PromiseRaw<'env, ()>> {
         let root = self.root.clone();
-        blocking(move || delete::delete(&root, &id, force, Duration::from_millis(timeout_ms as u64))).await
+        settle(env, blocking(move || delete::delete(&root, &id, force, Duration::from_millis(timeout_ms as u64))))
     }
 
     /// A waiter for one container's exit record.
@@ -155,7 +182,7 @@ impl BindingRuntime {
     }
 }
 
-/// One wait for an exit record; `cancel()` makes `wait()` reject with `[ABORTED]`.
+/// One wait for an exit record; `cancel()` makes `wait()` reject with code `ABORTED`.
 #[napi]
 pub struct BindingWaiter {
     root: PathBuf,
@@ -166,8 +193,9 @@ pub struct BindingWaiter {
 #[napi]
 impl BindingWaiter {
     #[napi]
-    pub async fn wait(&self) -> napi::Result<BindingExit> {
-        wait::wait(self.root.clone(), self.id.clone(), self.cancel.clone()).await.map(BindingExit::from).map_err(napi_err)
+    pub fn wait<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, BindingExit>> {
+        let (root, id, cancel) = (self.root.clone(), self.id.clone(), self.cancel.clone());
+        settle(env, async move { wait::wait(root, id, cancel).await.map(BindingExit::from) })
     }
 
     #[napi]

@@ -1,5 +1,5 @@
 //! Private napi-rs binding behind `@magikrun/runtime-youki`: the in-process half of YoukiRuntime.
-//! Containers are created by the `magikrun-youki-monitor` executable (built from this crate, shipped
+//! Containers are created by the `magikrun-youki-monitor` executable (`crates/youki-monitor`, shipped
 //! beside the `.node` file): Node.js never forks. Everything exported here is internal (`Binding*`);
 //! the TypeScript class `YoukiRuntime` is the public API.
 
@@ -8,7 +8,5 @@ extern crate napi_derive;
 
 mod addon;
 mod binding;
-#[allow(dead_code)]
-mod shared;
 
 pub use binding::*;

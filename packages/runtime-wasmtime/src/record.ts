@@ -16,15 +16,21 @@ import {
   type ExitStatus,
   type Signal,
   type WasmBundle,
+  userName,
 } from '@magikrun/core';
 import type { BindingEngine, BindingExitStatus } from './binding/types.js';
 import type { StdioPlan } from './stdio/plan.js';
+
+/** The user this process runs as (a module runs inside it): the state's `owner`; undefined off POSIX. */
+const OWNER = typeof process.getuid === 'function' ? userName(process.getuid()) : undefined;
 
 /** Everything known about one container. */
 export interface ContainerRecord {
   id: string;
   bundle: WasmBundle;
   status: ContainerStatus;
+  /** When create began: RFC 3339 UTC (the state's `created`). */
+  created: string;
   /** The binding's handle, once `create` has finished. */
   handle?: number;
   /** Settles when `create` has finished (or failed). */
@@ -86,12 +92,16 @@ export function newRecord(id: string, bundle: WasmBundle, stdio: StdioPlan): Con
   const active = new Promise<void>((resolve) => {
     activate = resolve;
   });
-  return { id, bundle, status: 'creating', stdio, streams: {}, exited, resolveExit, outputDone: Promise.resolve(), tracking: false, active, activate };
+  return { id, bundle, status: 'creating', created: new Date().toISOString(), stdio, streams: {}, exited, resolveExit, outputDone: Promise.resolve(), tracking: false, active, activate };
 }
 
-/** The OCI state document (no `pid`: the module runs inside this process). */
+/**
+ * The state document (no `pid`: the module runs inside this process; no `rootfs`: a module has none),
+ * with `created` and `owner` (this process's user) as `runc state` prints them.
+ */
 export function stateOf(r: ContainerRecord): ContainerState {
-  const s: ContainerState = { ociVersion: OCI_RUNTIME_SPEC_VERSION, id: r.id, status: r.status, bundle: r.bundle.path };
+  const s: ContainerState = { ociVersion: OCI_RUNTIME_SPEC_VERSION, id: r.id, status: r.status, bundle: r.bundle.path, created: r.created };
+  if (OWNER !== undefined) s.owner = OWNER;
   if (r.bundle.annotations && Object.keys(r.bundle.annotations).length > 0) s.annotations = { ...r.bundle.annotations };
   return s;
 }

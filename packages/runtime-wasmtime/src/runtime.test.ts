@@ -43,7 +43,7 @@ describe('WasmtimeRuntime', () => {
     });
     const c = id();
     const state = await rt.create(c, bundle, { stdio: { stdout: 'pipe', stderr: 'pipe' } });
-    expect(state).toEqual({ ociVersion: '1.2.0', id: c, status: 'created', bundle: bundle.path });
+    expect(state).toEqual({ ociVersion: '1.2.0', id: c, status: 'created', bundle: bundle.path, created: expect.stringMatching(/Z$/), owner: expect.any(String) });
     const out = text(rt.streams(c).stdout);
     const errText = text(rt.streams(c).stderr);
     await rt.start(c);
@@ -149,9 +149,9 @@ describe('WasmtimeRuntime', () => {
   it('list returns only this runtime\'s containers, without pid', async () => {
     const other = new WasmtimeRuntime({ cacheDir: path.join(dir, 'cache') });
     const c = id();
-    await rt.create(c, await programBundle('hello', dir));
+    const state = await rt.create(c, await programBundle('hello', dir));
     const listed = await rt.list();
-    expect(listed.find((s) => s.id === c)).toEqual({ ociVersion: '1.2.0', id: c, status: 'created', bundle: expect.any(String) });
+    expect(listed.find((s) => s.id === c)).toEqual({ ociVersion: '1.2.0', id: c, status: 'created', bundle: expect.any(String), created: state.created, owner: state.owner });
     expect((await other.list()).map((s) => s.id)).not.toContain(c);
     await rt.delete(c, { force: true });
   });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Copy the monitor executable that `napi build` compiled (the crate's [[bin]], built with the addon)
+// Copy the monitor executable that `napi build` compiled (crates/youki-monitor, built in the same cargo
+// invocation as the addon so that both resolve one feature set)
 // beside the .node file: magikrun-youki-monitor.<platform suffix>, as the loader expects.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, renameSync, statSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.dirname(here);
-const manifest = path.join(pkg, '../../crates/youki-binding/Cargo.toml');
+const manifest = path.join(pkg, '../../crates/youki-monitor/Cargo.toml');
 const meta = JSON.parse(execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifest], { encoding: 'utf8' }));
 const triples = { x64: 'x86_64-unknown-linux-gnu', arm64: 'aarch64-unknown-linux-gnu' };
 const triple = triples[process.arch];

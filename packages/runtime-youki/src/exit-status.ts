@@ -3,7 +3,7 @@
  *
  * @module exit-status
  */
-import { signalName, type ContainerState, type ExitStatus } from '@magikrun/core';
+import { signalName, userName, type ContainerState, type ExitStatus } from '@magikrun/core';
 import type { BindingExit, BindingState } from './binding/types.js';
 
 /** `ExitStatus` from an exit record: code, or 128 + N with the signal name; reason as recorded. */
@@ -17,10 +17,17 @@ export function exitStatusOf(e: BindingExit): ExitStatus {
   return status;
 }
 
-/** The OCI state document (runtime.md "State"): exactly its keys; `pid` only while created or running. */
+/**
+ * The state document: runtime.md "State" (`pid` only while created or running) plus what `runc state`
+ * also prints — `rootfs`, `created` (RFC 3339, from the monitor record) and `owner` (the state
+ * directory's owner, `runc list`'s OWNER).
+ */
 export function containerStateOf(s: BindingState): ContainerState {
   const state: ContainerState = { ociVersion: s.ociVersion, id: s.id, status: s.status, bundle: s.bundle };
   if ((s.status === 'created' || s.status === 'running') && typeof s.pid === 'number') state.pid = s.pid;
   if (s.annotations && Object.keys(s.annotations).length > 0) state.annotations = { ...s.annotations };
+  state.rootfs = s.rootfs;
+  state.created = new Date(s.createdAtMs).toISOString();
+  if (typeof s.ownerUid === 'number') state.owner = userName(s.ownerUid);
   return state;
 }

@@ -42,9 +42,12 @@ describe('exit statuses and state documents', () => {
     expect(exitStatusOf({ code: 137, signal: 9, reason: 'oom', message: 'OOM', oomKills: 1, exitedAtMs: 1 })).toEqual({ code: 137, signal: 'SIGKILL', reason: 'oom', message: 'OOM' });
   });
 
-  it('the state carries a pid only while created or running, and no empty annotations', () => {
-    const b = { ociVersion: '1.2.0', id: 'x', bundle: '/b', monitorPid: 1, monitorAlive: true, createdAtMs: 0, stateDir: '/s', pid: 42 };
-    expect(containerStateOf({ ...b, status: 'running', annotations: {} })).toEqual({ ociVersion: '1.2.0', id: 'x', status: 'running', bundle: '/b', pid: 42 });
-    expect(containerStateOf({ ...b, status: 'stopped', annotations: { a: 'b' } })).toEqual({ ociVersion: '1.2.0', id: 'x', status: 'stopped', bundle: '/b', annotations: { a: 'b' } });
+  it("the state carries a pid only while created or running, no empty annotations, and runc's rootfs, created and owner", () => {
+    const b = { ociVersion: '1.2.0', id: 'x', bundle: '/b', rootfs: '/b/rootfs', ownerUid: 0, monitorPid: 1, monitorAlive: true, createdAtMs: 0, stateDir: '/s', pid: 42 };
+    const runc = { rootfs: '/b/rootfs', created: '1970-01-01T00:00:00.000Z', owner: 'root' };
+    expect(containerStateOf({ ...b, status: 'running', annotations: {} })).toEqual({ ociVersion: '1.2.0', id: 'x', status: 'running', bundle: '/b', pid: 42, ...runc });
+    expect(containerStateOf({ ...b, status: 'stopped', annotations: { a: 'b' } })).toEqual({ ociVersion: '1.2.0', id: 'x', status: 'stopped', bundle: '/b', annotations: { a: 'b' }, ...runc });
+    const { owner: _, ...unowned } = runc;
+    expect(containerStateOf({ ...b, ownerUid: undefined, status: 'stopped' })).toEqual({ ociVersion: '1.2.0', id: 'x', status: 'stopped', bundle: '/b', ...unowned });
   });
 });

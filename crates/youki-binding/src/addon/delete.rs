@@ -12,11 +12,11 @@ use libcontainer::container::Container;
 use super::inspect::{inspect, Inspection, Status};
 use super::kill::kill_inspected;
 use super::lock::lock;
-use crate::shared::error::{chain, fail, BResult, BindingError, Code};
-use crate::shared::fsutil::{exists, remove_tree};
-use crate::shared::layout::{temp_name, ContainerPaths, DELETING_PREFIX};
-use crate::shared::mounts;
-use crate::shared::proc;
+use magikrun_native_error::{chain, fail, NResult, NativeError, Code};
+use magikrun_youki_shared::fsutil::{exists, remove_tree};
+use magikrun_youki_shared::layout::{temp_name, ContainerPaths, DELETING_PREFIX};
+use magikrun_youki_shared::mounts;
+use magikrun_youki_shared::proc;
 
 /// Wait until `pid` has exited (pidfd poll), at most until `deadline`. True when it has.
 fn wait_gone(id: proc::ProcessId, deadline: Instant) -> bool {
@@ -27,7 +27,7 @@ fn wait_gone(id: proc::ProcessId, deadline: Instant) -> bool {
 
 /// Bring a container that is not stopped to a full stop: SIGKILL, then wait for the monitor to write
 /// the exit record and exit. @throws TIMEOUT
-fn force_stop(root: &Path, mut ins: Inspection, deadline: Instant) -> BResult<Inspection> {
+fn force_stop(root: &Path, mut ins: Inspection, deadline: Instant) -> NResult<Inspection> {
     while ins.status == Status::Creating {
         if Instant::now() >= deadline {
             return fail(Code::Timeout, format!("container {:?} is still being created; try again", ins.paths.id));
@@ -61,18 +61,18 @@ fn force_stop(root: &Path, mut ins: Inspection, deadline: Instant) -> BResult<In
 
 /// libcontainer's delete (cgroups, poststop hooks, its directory); when its state is unreadable
 /// (creation died half-way), the cgroup named in its config is removed directly.
-fn delete_libcontainer(paths: &ContainerPaths) -> BResult<()> {
+fn delete_libcontainer(paths: &ContainerPaths) -> NResult<()> {
     let dir = paths.libcontainer_dir();
     if !exists(&dir) {
         return Ok(());
     }
     match Container::load(dir.clone()) {
-        Ok(mut c) => c.delete(true).map_err(|e| BindingError::new(Code::Internal, format!("libcontainer could not delete container {:?}: {}", paths.id, chain(&e)))),
+        Ok(mut c) => c.delete(true).map_err(|e| NativeError::new(Code::Internal, format!("libcontainer could not delete container {:?}: {}", paths.id, chain(&e)))),
         Err(_) => {
             if let Ok(config) = YoukiConfig::load(&dir) {
                 let manager = create_cgroup_manager(CgroupConfig { cgroup_path: config.cgroup_path.clone(), systemd_cgroup: false, container_name: paths.id.clone() })
-                    .map_err(|e| BindingError::new(Code::Internal, format!("cgroup manager for {:?}: {}", paths.id, chain(&e))))?;
-                manager.remove().map_err(|e| BindingError::new(Code::Internal, format!("remove the cgroup of {:?}: {}", paths.id, chain(&e))))?;
+                    .map_err(|e| NativeError::new(Code::Internal, format!("cgroup manager for {:?}: {}", paths.id, chain(&e))))?;
+                manager.remove().map_err(|e| NativeError::new(Code::Internal, format!("remove the cgroup of {:?}: {}", paths.id, chain(&e))))?;
             }
             remove_tree(&dir)
         }
@@ -80,7 +80,7 @@ fn delete_libcontainer(paths: &ContainerPaths) -> BResult<()> {
 }
 
 /// Remove a stopped container's resources and state. Used by delete and by list's stale cleanup.
-pub fn remove_stopped(root: &Path, ins: &Inspection) -> BResult<()> {
+pub fn remove_stopped(root: &Path, ins: &Inspection) -> NResult<()> {
     delete_libcontainer(&ins.paths)?;
     let cfg = &ins.monitor.config;
     if !cfg.rootfs_mounts.is_empty() {
@@ -90,18 +90,18 @@ pub fn remove_stopped(root: &Path, ins: &Inspection) -> BResult<()> {
     }
     // Disappear at once (a concurrent state() sees NOT_FOUND, never a half-removed directory).
     let gone = root.join(temp_name(DELETING_PREFIX, ""));
-    std::fs::rename(&ins.paths.dir, &gone).map_err(|e| BindingError::io(format!("rename {}", ins.paths.dir.display()), &e))?;
+    std::fs::rename(&ins.paths.dir, &gone).map_err(|e| NativeError::io(format!("rename {}", ins.paths.dir.display()), &e))?;
     remove_tree(&gone)
 }
 
 /// Delete container `id`. @throws NOT_FOUND, INVALID_STATE (not stopped, without force), TIMEOUT
-pub fn delete(root: &Path, id: &str, force: bool, timeout: Duration) -> BResult<()> {
+pub fn delete(root: &Path, id: &str, force: bool, timeout: Duration) -> NResult<()> {
     let paths = ContainerPaths::new(root, id)?;
     let _guard = lock(&paths, true)?;
     let mut ins = inspect(root, id)?;
     if ins.status != Status::Stopped {
         if !force {
-            return Err(BindingError::new(
+            return Err(NativeError::new(
                 Code::InvalidState,
                 format!("cannot delete container {id:?}: its status is {}, and delete needs stopped (stop it first, or delete with force)", ins.status.as_str()),
             ));

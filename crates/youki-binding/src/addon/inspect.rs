@@ -10,11 +10,11 @@ use std::path::Path;
 
 use libcontainer::container::{ContainerStatus, State};
 
-use crate::shared::error::{BResult, BindingError, Code};
-use crate::shared::fsutil::read_json;
-use crate::shared::layout::{ContainerPaths, EXIT_FILE, INIT_FILE, MONITOR_FILE};
-use crate::shared::proc::{self, ProcessId};
-use crate::shared::records::{ExitRecord, InitRecord, MonitorRecord};
+use magikrun_native_error::{NResult, NativeError, Code};
+use magikrun_youki_shared::fsutil::read_json;
+use magikrun_youki_shared::layout::{ContainerPaths, EXIT_FILE, INIT_FILE, MONITOR_FILE};
+use magikrun_youki_shared::proc::{self, ProcessId};
+use magikrun_youki_shared::records::{ExitRecord, InitRecord, MonitorRecord};
 
 /// The OCI statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,8 +68,8 @@ impl Inspection {
     }
 
     /// An `INVALID_STATE` error for `op` in the current status.
-    pub fn invalid(&self, op: &str, allowed: &str) -> BindingError {
-        BindingError::new(
+    pub fn invalid(&self, op: &str, allowed: &str) -> NativeError {
+        NativeError::new(
             Code::InvalidState,
             format!("cannot {op} container {:?}: its status is {}, and {op} needs {allowed}", self.paths.id, self.status.as_str()),
         )
@@ -84,10 +84,10 @@ pub fn read_lc_state(paths: &ContainerPaths) -> Option<State> {
 }
 
 /// Inspect container `id` under `root`. @throws NOT_FOUND, INVALID_ARGUMENT (bad id)
-pub fn inspect(root: &Path, id: &str) -> BResult<Inspection> {
+pub fn inspect(root: &Path, id: &str) -> NResult<Inspection> {
     let paths = ContainerPaths::new(root, id)?;
     let monitor: MonitorRecord = read_json(&paths.file(MONITOR_FILE))?
-        .ok_or_else(|| BindingError::new(Code::NotFound, format!("container {id:?} does not exist (no state in {})", paths.dir.display())))?;
+        .ok_or_else(|| NativeError::new(Code::NotFound, format!("container {id:?} does not exist (no state in {})", paths.dir.display())))?;
     let init: Option<InitRecord> = read_json(&paths.file(INIT_FILE))?;
     let lc_state = read_lc_state(&paths);
     // Liveness first, the exit record after: the monitor writes the record before it reaps the init

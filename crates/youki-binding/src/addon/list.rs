@@ -7,21 +7,21 @@ use std::path::Path;
 use super::delete::remove_stopped;
 use super::inspect::{inspect, Inspection, Status};
 use super::lock::lock;
-use crate::shared::error::{BResult, BindingError};
-use crate::shared::fsutil::remove_tree;
-use crate::shared::layout::{temp_name_pid, validate_id, ContainerPaths, CREATING_PREFIX, DELETING_PREFIX};
-use crate::shared::proc;
+use magikrun_native_error::{NResult, NativeError};
+use magikrun_youki_shared::fsutil::remove_tree;
+use magikrun_youki_shared::layout::{temp_name_pid, validate_id, ContainerPaths, CREATING_PREFIX, DELETING_PREFIX};
+use magikrun_youki_shared::proc;
 
 fn is_stale(ins: &Inspection) -> bool {
     ins.status == Status::Stopped && ins.exit.is_none() && !ins.monitor_alive && !ins.init_alive
 }
 
 /// The containers under `root`, sorted by id. A missing root lists nothing.
-pub fn list(root: &Path) -> BResult<Vec<Inspection>> {
+pub fn list(root: &Path) -> NResult<Vec<Inspection>> {
     let entries = match std::fs::read_dir(root) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(BindingError::io(format!("read {}", root.display()), &e)),
+        Err(e) => return Err(NativeError::io(format!("read {}", root.display()), &e)),
     };
     let mut out = Vec::new();
     for entry in entries.flatten() {

@@ -5,8 +5,8 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 
-use crate::shared::error::{BResult, BindingError, Code};
-use crate::shared::layout::ContainerPaths;
+use magikrun_native_error::{NResult, NativeError, Code};
+use magikrun_youki_shared::layout::ContainerPaths;
 
 /// Held until dropped.
 pub struct DirLock {
@@ -14,16 +14,16 @@ pub struct DirLock {
 }
 
 /// Lock `paths.dir`; `Ok(None)` with `wait == false` when another process holds it.
-pub fn lock(paths: &ContainerPaths, wait: bool) -> BResult<Option<DirLock>> {
+pub fn lock(paths: &ContainerPaths, wait: bool) -> NResult<Option<DirLock>> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(&paths.dir)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                BindingError::new(Code::NotFound, format!("container {:?} does not exist", paths.id))
+                NativeError::new(Code::NotFound, format!("container {:?} does not exist", paths.id))
             } else {
-                BindingError::io(format!("open {}", paths.dir.display()), &e)
+                NativeError::io(format!("open {}", paths.dir.display()), &e)
             }
         })?;
     let op = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
@@ -36,7 +36,7 @@ pub fn lock(paths: &ContainerPaths, wait: bool) -> BResult<Option<DirLock>> {
         match e.raw_os_error() {
             Some(libc::EINTR) => continue,
             Some(libc::EWOULDBLOCK) if !wait => return Ok(None),
-            _ => return Err(BindingError::io(format!("lock {}", paths.dir.display()), &e)),
+            _ => return Err(NativeError::io(format!("lock {}", paths.dir.display()), &e)),
         }
     }
 }

@@ -17,9 +17,9 @@ use libcontainer::notify_socket::NOTIFY_FILE;
 
 use super::inspect::{inspect, Status};
 use super::lock::lock;
-use crate::shared::error::{BResult, BindingError, Code};
-use crate::shared::fsutil::write_json_atomic;
-use crate::shared::layout::ContainerPaths;
+use magikrun_native_error::{NResult, NativeError, Code};
+use magikrun_youki_shared::fsutil::write_json_atomic;
+use magikrun_youki_shared::layout::ContainerPaths;
 
 /// The executable behind `/proc/<pid>/exe` as (device, inode); `None` once the process is gone.
 fn exe_identity(pid: i32) -> Option<(u64, u64)> {
@@ -48,7 +48,7 @@ fn notify(paths: &ContainerPaths) -> std::io::Result<()> {
 }
 
 /// Start container `id`. @throws NOT_FOUND, INVALID_STATE (not created)
-pub fn start(root: &Path, id: &str) -> BResult<()> {
+pub fn start(root: &Path, id: &str) -> NResult<()> {
     let paths = ContainerPaths::new(root, id)?;
     let _guard = lock(&paths, true)?;
     let ins = inspect(root, id)?;
@@ -66,7 +66,7 @@ pub fn start(root: &Path, id: &str) -> BResult<()> {
         if now.status != Status::Created {
             return Err(now.invalid("start", "created"));
         }
-        return Err(BindingError::new(Code::Internal, format!("could not reach the init of container {id:?} through its notify socket: {e}")));
+        return Err(NativeError::new(Code::Internal, format!("could not reach the init of container {id:?} through its notify socket: {e}")));
     }
     state.status = ContainerStatus::Running;
     write_json_atomic(&paths.libcontainer_dir().join("state.json"), &state)?;

@@ -11,9 +11,9 @@ use tokio::io::Interest;
 use tokio::sync::Notify;
 
 use super::inspect::inspect;
-use crate::shared::error::{BResult, BindingError, Code};
-use crate::shared::proc;
-use crate::shared::records::ExitRecord;
+use magikrun_native_error::{NResult, NativeError, Code};
+use magikrun_youki_shared::proc;
+use magikrun_youki_shared::records::ExitRecord;
 
 /// A cancellation flag plus a wake-up.
 #[derive(Default)]
@@ -34,12 +34,12 @@ impl Cancel {
     }
 }
 
-fn aborted(id: &str) -> BindingError {
-    BindingError::new(Code::Aborted, format!("waiting for container {id:?} was aborted (the container keeps running)"))
+fn aborted(id: &str) -> NativeError {
+    NativeError::new(Code::Aborted, format!("waiting for container {id:?} was aborted (the container keeps running)"))
 }
 
 /// Wait for container `id`'s exit record.
-pub async fn wait(root: PathBuf, id: String, cancel: Arc<Cancel>) -> BResult<ExitRecord> {
+pub async fn wait(root: PathBuf, id: String, cancel: Arc<Cancel>) -> NResult<ExitRecord> {
     loop {
         if cancel.cancelled() {
             return Err(aborted(&id));
@@ -57,7 +57,7 @@ pub async fn wait(root: PathBuf, id: String, cancel: Arc<Cancel>) -> BResult<Exi
             None
         };
         let Some(target) = target else {
-            return Err(BindingError::new(
+            return Err(NativeError::new(
                 Code::Internal,
                 format!("the monitor of container {id:?} (pid {}) ended without recording its exit status; delete the container", ins.monitor.monitor_pid),
             ));
@@ -65,9 +65,9 @@ pub async fn wait(root: PathBuf, id: String, cancel: Arc<Cancel>) -> BResult<Exi
         let Some(fd) = proc::open_checked(target) else { continue };
         // SAFETY: the OwnedFd moves into the AsyncFd, which alone owns and closes it.
         let afd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
-            .map_err(|e| BindingError::io("register a pidfd", &e.into_parts().1))?;
+            .map_err(|e| NativeError::io("register a pidfd", &e.into_parts().1))?;
         tokio::select! {
-            r = afd.readable() => { drop(r.map_err(|e| BindingError::io("poll a pidfd", &e))?); }
+            r = afd.readable() => { drop(r.map_err(|e| NativeError::io("poll a pidfd", &e))?); }
             _ = cancel.notify.notified() => return Err(aborted(&id)),
         }
     }

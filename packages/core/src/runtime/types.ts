@@ -28,6 +28,21 @@ export interface ContainerState {
   bundle: string;
   /** Annotations from the bundle's config. */
   annotations?: Record<string, string>;
+  /**
+   * Beyond the runtime spec, as `runc state` also prints it: the container's root filesystem on the
+   * host (absolute path). Absent where the backend has none (a WebAssembly module).
+   */
+  rootfs?: string;
+  /**
+   * Beyond the runtime spec, as `runc state` also prints it: when the container was created, an
+   * RFC 3339 UTC timestamp (`2026-12-02T15:04:05.123Z`). Host-scoped runtimes must report it.
+   */
+  created?: string;
+  /**
+   * Beyond the runtime spec, as `runc list` prints it: the user that owns the container — the name of
+   * its state's owner, `#<uid>` when no name is known. Host-scoped runtimes must report it.
+   */
+  owner?: string;
 }
 
 /** The OCI runtime spec version magikrun's state documents declare. */
@@ -138,6 +153,11 @@ export interface StopOptions {
   timeoutMs?: number;
   /** Signal to send first. @default the bundle's StopSignal, else SIGTERM */
   signal?: Signal;
+  /**
+   * Give up stopping: rejects with `ABORTED`. Aborted before the call, nothing is sent; during the grace
+   * period, the workload keeps the signal it got and no SIGKILL follows; after SIGKILL, the wait ends.
+   */
+  abortSignal?: AbortSignal;
 }
 
 /** Options of {@link OciRuntime.wait}. */

@@ -40,8 +40,10 @@ export interface OciConformanceOptions {
   timeoutMs?: number;
 }
 
-/** The keys an OCI state document may have (runtime.md "State"). */
-const STATE_KEYS = ['ociVersion', 'id', 'status', 'pid', 'bundle', 'annotations'] as const;
+/** The keys a state document may have: runtime.md "State", plus what `runc state` also prints. */
+const STATE_KEYS = ['ociVersion', 'id', 'status', 'pid', 'bundle', 'annotations', 'rootfs', 'created', 'owner'] as const;
+/** RFC 3339 in UTC, as `Date.prototype.toISOString` writes it. */
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 async function collect(stream: Readable | undefined, what: string): Promise<string> {
   expect(stream, `${what} must be a readable stream for 'pipe' stdio`).toBeDefined();
@@ -120,7 +122,7 @@ export function describeOciRuntime(
       return id;
     }
 
-    /** The state serialises with exactly the OCI keys, and matches what we know. */
+    /** The state serialises with only the OCI keys and runc's additions, and matches what we know. */
     function expectState(state: ContainerState, id: string, bundle: Bundle, status: ContainerStatus): void {
       const json = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
       const keys = Object.keys(json);
@@ -141,6 +143,18 @@ export function describeOciRuntime(
       if ('annotations' in json) {
         for (const v of Object.values(json['annotations'] as object)) expect(typeof v).toBe('string');
       }
+      if (rt.capabilities.scope === 'host') {
+        // A runc-compatible command prints these for every container it lists or is asked about.
+        for (const k of ['created', 'owner']) expect(keys, `a host-scoped runtime's state lacks "${k}"`).toContain(k);
+        if (bundle.kind === 'oci') expect(json['rootfs'], 'an OCI container state names its rootfs').toBe(bundle.rootfs);
+      }
+      if ('created' in json) {
+        expect(String(json['created'])).toMatch(RFC3339_UTC);
+        const ms = Date.parse(String(json['created']));
+        expect(ms <= Date.now() && ms > Date.now() - 3_600_000, `created ${String(json['created'])} is not a recent time`).toBe(true);
+      }
+      if ('owner' in json) expect(String(json['owner'])).toMatch(/^(#\d+|[^\s:#][^\s:]*)$/);
+      if ('rootfs' in json) expect(path.isAbsolute(String(json['rootfs']))).toBe(true);
     }
 
     function expectSignaledBy(status: ExitStatus, signal: 'SIGTERM'): void {

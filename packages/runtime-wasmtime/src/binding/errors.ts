@@ -1,33 +1,22 @@
 /**
- * Internal: turn a rejection of the native binding into a `MagikrunError`.
- *
- * The binding carries its errors as data: the message is `[CODE] text`, with CODE one of core's
- * `ErrorCode` values. Anything else (a panic, a napi argument error) becomes `INTERNAL`.
+ * Internal: the wasmtime binding's failures as `MagikrunError`s. The binding throws and rejects with
+ * an `Error` whose `code` is one of core's `ErrorCode` values (`crates/native-error`);
+ * `@magikrun/core/native` maps it, and anything without one is `INTERNAL`.
  *
  * @internal
  * @module binding/errors
  */
-import { err, ErrorCode, isMagikrunError, type MagikrunError } from '@magikrun/core';
+import type { MagikrunError } from '@magikrun/core/errors';
+import { callNative, fromNativeError } from '@magikrun/core/native';
 
-const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-const PATTERN = /^\[([A-Z_]+)\] ([\s\S]*)$/;
+const BINDING = 'the wasmtime binding';
 
-/** Parse `[CODE] text` into a `MagikrunError`; `context` (e.g. `create "web"`) prefixes the message. */
+/** A binding rejection or throw as a `MagikrunError`; `context` (e.g. `create "web"`) prefixes the message. */
 export function fromBindingError(e: unknown, context: string, details: Record<string, unknown> = {}): MagikrunError {
-  if (isMagikrunError(e)) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  const m = PATTERN.exec(message);
-  if (m && CODES.has(m[1] as string)) {
-    return err(m[1] as ErrorCode, `${context}: ${m[2] as string}`, details, e);
-  }
-  return err(ErrorCode.Internal, `${context}: the wasmtime binding failed unexpectedly: ${message}`, details, e);
+  return fromNativeError(e, { context, binding: BINDING, details });
 }
 
-/** Await a binding promise, mapping its rejection. */
-export async function callBinding<T>(p: () => Promise<T> | T, context: string, details?: Record<string, unknown>): Promise<T> {
-  try {
-    return await p();
-  } catch (e) {
-    throw fromBindingError(e, context, details);
-  }
+/** Await a binding call, mapping its failure. */
+export function callBinding<T>(call: () => Promise<T> | T, context: string, details?: Record<string, unknown>): Promise<T> {
+  return callNative(call, { context, binding: BINDING, ...(details ? { details } : {}) });
 }

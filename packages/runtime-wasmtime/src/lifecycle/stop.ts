@@ -24,5 +24,6 @@ export async function stop(ctx: RuntimeContext, id: string, options: StopOptions
       if (s === 'SIGKILL') throw e;
     }
   };
-  return stopWithGrace({ kill, wait: (o) => withDeadline(exitAfterOutput(r), `stop "${id}"`, undefined, o?.signal) }, signal, timeoutMs);
+  const plan = { signal, timeoutMs, what: `stop "${id}"`, ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}) };
+  return stopWithGrace({ kill, wait: (o) => withDeadline(exitAfterOutput(r), `stop "${id}"`, undefined, o?.signal) }, plan);
 }

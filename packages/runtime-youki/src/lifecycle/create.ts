@@ -16,8 +16,9 @@ import {
   type ContainerState,
   type OciBundle,
 } from '@magikrun/core';
-import { fromBindingError } from '../binding/errors.js';
-import type { MonitorConfig } from '../binding/types.js';
+import { nativeErrorCode } from '@magikrun/core/native';
+import { fromBindingError, fromMonitorFailure } from '../binding/errors.js';
+import type { MonitorConfig } from '../binding/monitor-protocol.js';
 import { containerStateOf } from '../exit-status.js';
 import type { YoukiCreateOptions } from '../options.js';
 import { planStdio } from '../stdio/plan.js';
@@ -75,7 +76,7 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
     throw err(ErrorCode.AlreadyExists, `container "${id}" already exists in ${root}; delete it or choose another id`, { id, stateRoot: root });
   } catch (e) {
     if (isMagikrunError(e)) throw e;
-    if (!/^\[NOT_FOUND\]/.test((e as Error).message)) throw fromBindingError(e, `create "${id}"`, { id });
+    if (nativeErrorCode(e) !== ErrorCode.NotFound) throw fromBindingError(e, `create "${id}"`, { id });
   }
 
   const config: MonitorConfig = {
@@ -113,7 +114,7 @@ export async function create(ctx: RuntimeContext, id: string, bundle: Bundle, op
     const timer = setTimeout(() => child.kill('SIGKILL'), ctx.deleteTimeoutMs);
     await exited(child);
     clearTimeout(timer);
-    throw fromBindingError(new Error(`[${report.code}] ${report.message}`), `create "${id}"`, { id, bundle: oci.path });
+    throw fromMonitorFailure(report, `create "${id}"`, { id, bundle: oci.path });
   }
   // The container does not keep this process alive (pipes to it still do, while open).
   child.unref();

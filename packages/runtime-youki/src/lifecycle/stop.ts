@@ -17,12 +17,13 @@ async function killUnlessStopped(ctx: RuntimeContext, id: string, signal: Signal
   }
 }
 
-/** @throws MagikrunError `NOT_FOUND`, `INVALID_STATE` (creating), `INVALID_ARGUMENT` */
+/** @throws MagikrunError `NOT_FOUND`, `INVALID_STATE` (creating), `INVALID_ARGUMENT`, `ABORTED` (`options.abortSignal`) */
 export async function stop(ctx: RuntimeContext, id: string, options: StopOptions = {}): Promise<ExitStatus> {
   const state = stateOf(ctx, id, 'stop');
   assertTransition('stop', state.status, id);
   if (state.status === 'stopped') return wait(ctx, id);
   const signal = options.signal ? parseSignal(options.signal) : state.stopSignal ? parseSignal(state.stopSignal) : 'SIGTERM';
   const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT;
-  return stopWithGrace({ kill: (s) => killUnlessStopped(ctx, id, s), wait: (o) => wait(ctx, id, o) }, signal, timeoutMs);
+  const plan = { signal, timeoutMs, what: `stop "${id}"`, ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}) };
+  return stopWithGrace({ kill: (s) => killUnlessStopped(ctx, id, s), wait: (o) => wait(ctx, id, o) }, plan);
 }

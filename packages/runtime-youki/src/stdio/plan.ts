@@ -13,7 +13,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import { routeInput, routeOutput, type ContainerStreams, type StdioRoute } from '@magikrun/core';
-import type { MonitorStdio } from '../binding/types.js';
+import type { MonitorStdio } from '../binding/monitor-protocol.js';
 import type { YoukiStdioOptions } from '../options.js';
 import { pumpToWritable } from './pump.js';
 

@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::shared::error::{fail, BResult, BindingError, Code};
+use magikrun_native_error::{fail, NResult, NativeError, Code};
 
 /// config.json is read whole here (libcontainer reads it again); larger is not a runtime config.
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
-fn canonical(p: &Path, what: &str) -> BResult<PathBuf> {
-    std::fs::canonicalize(p).map_err(|e| BindingError::io(format!("{what} {}", p.display()), &e))
+fn canonical(p: &Path, what: &str) -> NResult<PathBuf> {
+    std::fs::canonicalize(p).map_err(|e| NativeError::io(format!("{what} {}", p.display()), &e))
 }
 
 /// What the monitor needs from config.json before libcontainer reads it.
@@ -23,15 +23,15 @@ pub struct BundleFacts {
 
 /// Check that `<bundle>/config.json`'s `root.path` (relative to the bundle, as runtime-spec
 /// config.md says) is `rootfs`, after resolving symlinks. @throws INVALID_ARGUMENT, NOT_FOUND
-pub fn check_root_path(bundle: &Path, rootfs: &Path) -> BResult<BundleFacts> {
+pub fn check_root_path(bundle: &Path, rootfs: &Path) -> NResult<BundleFacts> {
     let file = bundle.join("config.json");
-    let meta = std::fs::metadata(&file).map_err(|e| BindingError::io(format!("the bundle's {}", file.display()), &e))?;
+    let meta = std::fs::metadata(&file).map_err(|e| NativeError::io(format!("the bundle's {}", file.display()), &e))?;
     if meta.len() > MAX_CONFIG_BYTES {
         return fail(Code::InvalidArgument, format!("{} is {} bytes; at most {MAX_CONFIG_BYTES} are accepted", file.display(), meta.len()));
     }
-    let text = std::fs::read(&file).map_err(|e| BindingError::io(format!("read {}", file.display()), &e))?;
+    let text = std::fs::read(&file).map_err(|e| NativeError::io(format!("read {}", file.display()), &e))?;
     let config: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| BindingError::new(Code::InvalidArgument, format!("{} is not valid JSON: {e}", file.display())))?;
+        serde_json::from_slice(&text).map_err(|e| NativeError::new(Code::InvalidArgument, format!("{} is not valid JSON: {e}", file.display())))?;
     let Some(root) = config.pointer("/root/path").and_then(|v| v.as_str()) else {
         return fail(Code::InvalidArgument, format!("{} has no root.path (the container's root filesystem)", file.display()));
     };

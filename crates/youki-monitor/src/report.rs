@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::Write;
 use std::os::fd::FromRawFd;
 
-use crate::shared::error::BindingError;
+use magikrun_native_error::NativeError;
 
 pub struct Report {
     pipe: Option<File>,
@@ -40,7 +40,7 @@ impl Report {
         self.send(serde_json::json!({ "ok": true, "pid": pid }))
     }
 
-    pub fn failed(&mut self, e: &BindingError) {
+    pub fn failed(&mut self, e: &NativeError) {
         let _ = self.send(serde_json::json!({ "ok": false, "code": e.code.as_str(), "message": e.message }));
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use libcgroups::common::{create_cgroup_manager, get_cgroup_setup, CgroupConfig, CgroupManager, CgroupSetup};
 
-use crate::shared::error::{fail, BResult, Code};
+use magikrun_native_error::{fail, NResult, Code};
 
 /// Refuse to create a container in a cgroup that already holds processes, as runc does ("container's
 /// cgroup is not empty"): libcontainer would add the init to it, apply this bundle's limits to the
@@ -13,7 +13,7 @@ use crate::shared::error::{fail, BResult, Code};
 /// `linux.cgroupsPath` the cgroup is named after the id alone (`:youki:<id>`), so the same id under
 /// another state root is exactly that case. A cgroup that cannot be read is left to libcontainer.
 /// @throws ALREADY_EXISTS
-pub fn ensure_free(cgroups_path: Option<&std::path::Path>, id: &str, systemd: bool) -> BResult<()> {
+pub fn ensure_free(cgroups_path: Option<&std::path::Path>, id: &str, systemd: bool) -> NResult<()> {
     let path = cgroups_path.map(|p| p.to_path_buf()).unwrap_or_else(|| PathBuf::from(format!(":youki:{id}")));
     let Ok(manager) = create_cgroup_manager(CgroupConfig { cgroup_path: path.clone(), systemd_cgroup: systemd, container_name: id.to_owned() }) else { return Ok(()) };
     match manager.get_all_pids() {

@@ -5,14 +5,14 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::error::{fail, BResult, BindingError, Code};
-use super::records::RootfsMount;
+use magikrun_native_error::{fail, NResult, NativeError, Code};
+use crate::records::RootfsMount;
 
 /// The kernel takes at most one page of mount data.
 const MAX_MOUNT_DATA: usize = 4095;
 
-fn cstr(s: &[u8], what: &str) -> BResult<CString> {
-    CString::new(s).map_err(|_| BindingError::new(Code::InvalidArgument, format!("{what} holds a NUL byte")))
+fn cstr(s: &[u8], what: &str) -> NResult<CString> {
+    CString::new(s).map_err(|_| NativeError::new(Code::InvalidArgument, format!("{what} holds a NUL byte")))
 }
 
 /// Split options into mount(2) flags and the data string (what the filesystem parses).
@@ -41,7 +41,7 @@ fn parse_options(options: &[String]) -> (libc::c_ulong, Vec<String>) {
     (flags, data)
 }
 
-fn mount_one(target: &CString, m: &RootfsMount) -> BResult<()> {
+fn mount_one(target: &CString, m: &RootfsMount) -> NResult<()> {
     let (mut flags, data) = parse_options(&m.options);
     let (source, fstype) = match m.kind.as_str() {
         "overlay" => {
@@ -101,14 +101,14 @@ fn mount_one(target: &CString, m: &RootfsMount) -> BResult<()> {
 
 /// Apply `mounts` in order at `rootfs`. On failure the ones already made are removed again.
 /// Returns how many were made.
-pub fn mount_all(rootfs: &Path, mounts: &[RootfsMount]) -> BResult<usize> {
+pub fn mount_all(rootfs: &Path, mounts: &[RootfsMount]) -> NResult<usize> {
     if mounts.is_empty() {
         return Ok(0);
     }
     match std::fs::symlink_metadata(rootfs) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return fail(Code::InvalidArgument, format!("the rootfs {} is not a directory", rootfs.display())),
-        Err(e) => return Err(BindingError::io(format!("the rootfs {}", rootfs.display()), &e)),
+        Err(e) => return Err(NativeError::io(format!("the rootfs {}", rootfs.display()), &e)),
     }
     let target = cstr(rootfs.as_os_str().as_bytes(), "the rootfs path")?;
     for (i, m) in mounts.iter().enumerate() {
@@ -146,7 +146,7 @@ fn unescape(field: &str) -> Vec<u8> {
 
 /// Remove up to `max` mounts stacked at `rootfs` (lazily: the container's processes are gone, and a
 /// lazy unmount cannot fail for a busy mount). Returns how many were removed.
-pub fn unmount_all(rootfs: &Path, max: usize) -> BResult<usize> {
+pub fn unmount_all(rootfs: &Path, max: usize) -> NResult<usize> {
     if max == 0 {
         return Ok(0);
     }

@@ -8,15 +8,15 @@ use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::error::LibcontainerError;
 use libcontainer::syscall::syscall::SyscallType;
 
-use super::bundle::check_root_path;
-use super::cgroup;
-use super::stdio::{self, Stdio};
-use crate::shared::error::{chain, fail, BResult, BindingError, Code};
-use crate::shared::fsutil::{ensure_private_dir, remove_tree, rename_noreplace, write_json_atomic};
-use crate::shared::layout::{self, ContainerPaths, CREATING_PREFIX, INIT_FILE, MONITOR_FILE, STDERR_LOG, STDOUT_LOG};
-use crate::shared::mounts;
-use crate::shared::proc;
-use crate::shared::records::{now_ms, InitRecord, MonitorConfig, MonitorRecord, StdioTarget};
+use crate::bundle::check_root_path;
+use crate::cgroup;
+use crate::stdio::{self, Stdio};
+use magikrun_native_error::{chain, fail, NResult, NativeError, Code};
+use magikrun_youki_shared::fsutil::{ensure_private_dir, remove_tree, rename_noreplace, write_json_atomic};
+use magikrun_youki_shared::layout::{self, ContainerPaths, CREATING_PREFIX, INIT_FILE, MONITOR_FILE, STDERR_LOG, STDOUT_LOG};
+use magikrun_youki_shared::mounts;
+use magikrun_youki_shared::proc;
+use magikrun_youki_shared::records::{now_ms, InitRecord, MonitorConfig, MonitorRecord, StdioTarget};
 
 /// A created container the monitor now watches.
 pub struct Created {
@@ -26,7 +26,7 @@ pub struct Created {
     pub init_owns_pid_ns: bool,
 }
 
-fn absolute(p: &str, what: &str) -> BResult<PathBuf> {
+fn absolute(p: &str, what: &str) -> NResult<PathBuf> {
     let path = PathBuf::from(p);
     if !path.is_absolute() {
         return fail(Code::InvalidArgument, format!("{what} {p:?} must be an absolute path"));
@@ -53,10 +53,10 @@ fn entrypoint_code(text: &str) -> Option<Code> {
 }
 
 /// libcontainer's error as a code: bad bundles are the caller's to fix.
-fn from_libcontainer(e: &LibcontainerError) -> BindingError {
+fn from_libcontainer(e: &LibcontainerError) -> NativeError {
     let text = chain(e);
     if let Some(code) = entrypoint_code(&text) {
-        return BindingError::new(code, format!("libcontainer could not create the container: {text}; the process args[0] must name an executable file in the container (a path, or a name on its PATH)"));
+        return NativeError::new(code, format!("libcontainer could not create the container: {text}; the process args[0] must name an executable file in the container (a path, or a name on its PATH)"));
     }
     let code = match e {
         LibcontainerError::Exist => Code::AlreadyExists,
@@ -68,15 +68,15 @@ fn from_libcontainer(e: &LibcontainerError) -> BindingError {
         | LibcontainerError::NoUserNamespace => Code::InvalidArgument,
         _ => Code::Internal,
     };
-    BindingError::new(code, format!("libcontainer could not create the container: {text}"))
+    NativeError::new(code, format!("libcontainer could not create the container: {text}"))
 }
 
 /// Write `monitor.json` and the log files into a fresh temporary directory, then rename it to
 /// `<root>/<id>` without replacing anything: the id is taken atomically, and a directory under a
 /// valid id is always complete.
-fn reserve(config: &MonitorConfig, paths: &ContainerPaths, root: &Path) -> BResult<Stdio> {
+fn reserve(config: &MonitorConfig, paths: &ContainerPaths, root: &Path) -> NResult<Stdio> {
     let tmp = root.join(layout::temp_name(CREATING_PREFIX, ""));
-    fs::DirBuilder::new().mode(0o700).create(&tmp).map_err(|e| BindingError::io(format!("create {}", tmp.display()), &e))?;
+    fs::DirBuilder::new().mode(0o700).create(&tmp).map_err(|e| NativeError::io(format!("create {}", tmp.display()), &e))?;
     let result = (|| {
         let stdio = Stdio::open([&config.stdin, &config.stdout, &config.stderr], &tmp, [STDOUT_LOG, STDERR_LOG])?;
         let me = std::process::id() as i32;
@@ -120,7 +120,7 @@ fn undo_container(pid: i32, container: &mut libcontainer::container::Container) 
 /// Create the container, then `tell` Node.js the init's pid. On failure — and when `tell` returns
 /// false: the creator is gone and nobody knows of the container — nothing is left: no process, no
 /// mounts, no cgroup, no state directory.
-pub fn create(config: &MonitorConfig, tell: impl FnOnce(i32) -> bool) -> BResult<Created> {
+pub fn create(config: &MonitorConfig, tell: impl FnOnce(i32) -> bool) -> NResult<Created> {
     let root = absolute(&config.state_root, "the state root")?;
     let paths = ContainerPaths::new(&root, &config.id)?;
     let bundle = absolute(&config.bundle, "the bundle")?;
@@ -138,8 +138,8 @@ pub fn create(config: &MonitorConfig, tell: impl FnOnce(i32) -> bool) -> BResult
     let stdio = reserve(config, &paths, &root)?;
 
     let mut mounted = 0;
-    let result = (|| -> BResult<Created> {
-        let rootfs = if config.rootfs_mounts.is_empty() { rootfs.clone() } else { fs::canonicalize(&rootfs).map_err(|e| BindingError::io(format!("the rootfs {}", rootfs.display()), &e))? };
+    let result = (|| -> NResult<Created> {
+        let rootfs = if config.rootfs_mounts.is_empty() { rootfs.clone() } else { fs::canonicalize(&rootfs).map_err(|e| NativeError::io(format!("the rootfs {}", rootfs.display()), &e))? };
         mounted = mounts::mount_all(&rootfs, &config.rootfs_mounts)?;
         ensure_private_dir(&paths.libcontainer_root())?;
 
@@ -159,7 +159,7 @@ pub fn create(config: &MonitorConfig, tell: impl FnOnce(i32) -> bool) -> BResult
             Ok(Err(e)) | Err(e) => return Err(from_libcontainer(&e)),
         };
 
-        let pid = container.pid().map(|p| p.as_raw()).ok_or_else(|| BindingError::new(Code::Internal, "libcontainer created the container but recorded no init pid"))?;
+        let pid = container.pid().map(|p| p.as_raw()).ok_or_else(|| NativeError::new(Code::Internal, "libcontainer created the container but recorded no init pid"))?;
         let init = InitRecord {
             pid,
             start_time: proc::start_time(pid).unwrap_or(0),

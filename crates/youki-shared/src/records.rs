@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::proc::ProcessId;
+use crate::proc::ProcessId;
 
 /// One mount that assembles the rootfs (core's `RootfsMount`: containerd's `mount.Mount`).
 #[derive(Clone, Debug, Serialize, Deserialize)]

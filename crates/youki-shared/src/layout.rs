@@ -16,7 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::{fail, BResult, Code};
+use magikrun_native_error::{fail, NResult, Code};
 
 pub const MONITOR_FILE: &str = "monitor.json";
 pub const INIT_FILE: &str = "init.json";
@@ -34,7 +34,7 @@ pub const MAX_ID_LENGTH: usize = 255;
 
 /// Check an id as core's `validateContainerId` and libcontainer's `validate_id` do: letters, digits,
 /// `_ + - .`, not `.` or `..`. Repeated here so that no path is ever built from an unchecked id.
-pub fn validate_id(id: &str) -> BResult<()> {
+pub fn validate_id(id: &str) -> NResult<()> {
     let ok = !id.is_empty()
         && id.len() <= MAX_ID_LENGTH
         && id != "."
@@ -58,7 +58,7 @@ pub struct ContainerPaths {
 
 impl ContainerPaths {
     /// Paths of `id` under `root`. @throws INVALID_ARGUMENT for a bad id or a relative root.
-    pub fn new(root: &Path, id: &str) -> BResult<Self> {
+    pub fn new(root: &Path, id: &str) -> NResult<Self> {
         validate_id(id)?;
         if !root.is_absolute() {
             return fail(Code::InvalidArgument, format!("the state root {} must be an absolute path", root.display()));

@@ -6,12 +6,12 @@
 
 use std::mem::MaybeUninit;
 
-use super::cgroup;
-use super::create::Created;
-use crate::shared::fsutil::{exists, write_json_atomic};
-use crate::shared::layout::{EXIT_FILE, KILLED_FILE};
-use crate::shared::proc;
-use crate::shared::records::{now_ms, ExitReason, ExitRecord};
+use crate::cgroup;
+use crate::create::Created;
+use magikrun_youki_shared::fsutil::{exists, write_json_atomic};
+use magikrun_youki_shared::layout::{EXIT_FILE, KILLED_FILE};
+use magikrun_youki_shared::proc;
+use magikrun_youki_shared::records::{now_ms, ExitReason, ExitRecord};
 
 /// How a child ended: `CLD_EXITED` with a code, or killed by a signal.
 enum Ended {
