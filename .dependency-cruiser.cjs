@@ -70,12 +70,21 @@ module.exports = {
       from: { path: '^packages/[^/]+/src/' },
       to: { path: '^packages/[^/]+/src/index\\.ts$' },
     },
+    {
+      name: 'backends-import-contracts',
+      severity: 'error',
+      comment:
+        "A backend imports core's contracts through its subpaths (@magikrun/core/runtime, /errors, /constants, /platform, /native), never the root entry that also loads the distribution client, the layer applier and the bundle builders.",
+      from: { path: '^packages/runtime-[^/]+/src/', pathNot: [TESTS, '/test-support/'] },
+      to: { path: '^packages/core/dist/index\\.js$' },
+    },
     ...layerRules('core', CORE_LAYERS),
     ...layerRules('cli', CLI_LAYERS),
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['node_modules', '/dist/'] },
+    // Other packages' built entries are listed (the backends rule checks which one is imported), not followed.
+    doNotFollow: { path: ['node_modules', '/dist/'] },
+    exclude: { path: ['node_modules'] },
     // Type-only imports count: a cycle of types is still a cycle for a reader.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },

@@ -115,6 +115,21 @@ describe.runIf(linux)('magikrun run -d, ps, logs, stop, rm (from other processes
     expect(await leftovers(id, root)).toEqual([]);
   });
 
+  it('logs -f ends quietly (0) on Ctrl-C, SIGTERM or SIGHUP and leaves the container running', async () => {
+    const id = name();
+    expect((await runCli(['run', '-q', '-d', '--name', id, busybox(), 'sh', '-c', 'echo ready; exec sleep 3600'], { root })).code).toBe(0);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const follow = runCli(['logs', '-f', id], { root });
+      await follow.stdoutContains('ready');
+      process.kill(follow.pid, signal);
+      const r = await follow;
+      expect(r, signal).toMatchObject({ code: 0, signal: null, stdout: 'ready\n', stderr: '' });
+    }
+    expect((await ps(false)).find((c) => c.id === id)).toMatchObject({ status: 'running' });
+    expect((await runCli(['rm', '-f', id], { root })).code).toBe(0);
+    expect(await leftovers(id, root)).toEqual([]);
+  });
+
   it('--no-rm keeps the stopped container of an attached run for ps -a and rm', async () => {
     const id = name();
     const r = await runCli(['run', '-q', '--no-rm', '--name', id, busybox(), 'sh', '-c', 'exit 3'], { root });

@@ -4,7 +4,8 @@
  * @module bundle-check
  */
 import path from 'node:path';
-import { err, ErrorCode, type Bundle, type WasmBundle } from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import type { Bundle, WasmBundle } from '@magikrun/core/runtime';
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
 

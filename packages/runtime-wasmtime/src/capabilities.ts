@@ -3,7 +3,7 @@
  *
  * @module capabilities
  */
-import type { RuntimeCapabilities } from '@magikrun/core';
+import type { RuntimeCapabilities } from '@magikrun/core/runtime';
 
 /**
  * WASI preview 1 modules in this process: memory (linear memory), fuel and a wall clock are enforced;

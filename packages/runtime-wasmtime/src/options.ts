@@ -6,18 +6,9 @@
  *
  * @module options
  */
-import {
-  checkLimit,
-  DEFAULT_WASM_FUEL,
-  DEFAULT_WASM_MEMORY_SIZE,
-  err,
-  ErrorCode,
-  MAX_WASM_MEMORY_PAGES,
-  MAX_WASM_MODULE_SIZE,
-  WASM_PAGE_SIZE,
-  type CreateOptions,
-  type ResourceLimits,
-} from '@magikrun/core';
+import { checkLimit, DEFAULT_WASM_FUEL, DEFAULT_WASM_MEMORY_SIZE, MAX_WASM_MEMORY_PAGES, MAX_WASM_MODULE_SIZE, WASM_PAGE_SIZE } from '@magikrun/core/constants';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import type { CreateOptions, ResourceLimits } from '@magikrun/core/runtime';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

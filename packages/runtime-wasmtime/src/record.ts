@@ -4,20 +4,9 @@
  *
  * @module record
  */
-import {
-  err,
-  ErrorCode,
-  OCI_RUNTIME_SPEC_VERSION,
-  validateContainerId,
-  type ContainerState,
-  type ContainerStatus,
-  type ContainerStreams,
-  type ExitReason,
-  type ExitStatus,
-  type Signal,
-  type WasmBundle,
-  userName,
-} from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import { userName } from '@magikrun/core/platform';
+import { type ContainerState, type ContainerStatus, type ContainerStreams, type ExitReason, type ExitStatus, OCI_RUNTIME_SPEC_VERSION, type Signal, validateContainerId, type WasmBundle } from '@magikrun/core/runtime';
 import type { BindingEngine, BindingExitStatus } from './binding/types.js';
 import type { StdioPlan } from './stdio/plan.js';
 

@@ -4,19 +4,8 @@
  * @module runtime
  */
 import path from 'node:path';
-import {
-  assertTransition,
-  resolveStoreRoot,
-  type Bundle,
-  type ContainerState,
-  type ContainerStreams,
-  type DeleteOptions,
-  type ExitStatus,
-  type OciRuntime,
-  type Signal,
-  type StopOptions,
-  type WaitOptions,
-} from '@magikrun/core';
+import { assertTransition, type Bundle, type ContainerState, type ContainerStreams, type DeleteOptions, type ExitStatus, type OciRuntime, type Signal, type StopOptions, type WaitOptions } from '@magikrun/core/runtime';
+import { resolveStoreRoot } from '@magikrun/core/storage';
 import { fromBindingError } from './binding/errors.js';
 import { WASMTIME_CAPABILITIES } from './capabilities.js';
 import { loadBinding } from './binding/load.js';

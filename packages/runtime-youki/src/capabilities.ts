@@ -3,7 +3,7 @@
  *
  * @module capabilities
  */
-import type { RuntimeCapabilities } from '@magikrun/core';
+import type { RuntimeCapabilities } from '@magikrun/core/runtime';
 
 /**
  * Linux containers that outlive their creator: memory, CPUs and pids are enforced by cgroups from

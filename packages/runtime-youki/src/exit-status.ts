@@ -3,7 +3,8 @@
  *
  * @module exit-status
  */
-import { signalName, userName, type ContainerState, type ExitStatus } from '@magikrun/core';
+import { userName } from '@magikrun/core/platform';
+import { type ContainerState, type ExitStatus, signalName } from '@magikrun/core/runtime';
 import type { BindingExit, BindingState } from './binding/types.js';
 
 /** `ExitStatus` from an exit record: code, or 128 + N with the signal name; reason as recorded. */

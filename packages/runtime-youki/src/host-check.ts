@@ -3,7 +3,8 @@
  *
  * @module host-check
  */
-import { err, ErrorCode, Platform } from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import { Platform } from '@magikrun/core/platform';
 
 /**
  * What this host lacks for Linux containers through libcontainer: root, namespaces, cgroups.

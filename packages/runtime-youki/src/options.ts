@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CreateOptions, InputSource, OutputTarget } from '@magikrun/core';
+import type { CreateOptions, InputSource, OutputTarget } from '@magikrun/core/runtime';
 
 /**
  * Where stdout or stderr goes: core's targets, plus `'log'` — the file `stdout.log` / `stderr.log`

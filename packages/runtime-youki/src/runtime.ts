@@ -4,26 +4,9 @@
  * @module runtime
  */
 import path from 'node:path';
-import {
-  assertTransition,
-  err,
-  ErrorCode,
-  parseSignal,
-  Platform,
-  validateContainerId,
-  type Bundle,
-  type ContainerDetails,
-  type ContainerLogs,
-  type HostScopedRuntime,
-  type LogsOptions,
-  type ContainerState,
-  type ContainerStreams,
-  type DeleteOptions,
-  type ExitStatus,
-  type Signal,
-  type StopOptions,
-  type WaitOptions,
-} from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import { Platform } from '@magikrun/core/platform';
+import { assertTransition, type Bundle, type ContainerDetails, type ContainerLogs, type ContainerState, type ContainerStreams, type DeleteOptions, type ExitStatus, type HostScopedRuntime, type LogsOptions, parseSignal, type Signal, type StopOptions, validateContainerId, type WaitOptions } from '@magikrun/core/runtime';
 import { loadBinding } from './binding/load.js';
 import type { BindingState } from './binding/types.js';
 import { containerStateOf, exitStatusOf } from './exit-status.js';

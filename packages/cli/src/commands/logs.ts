@@ -6,11 +6,12 @@
  * @module commands/logs
  */
 import type { Command } from 'commander';
-import { err, ErrorCode } from '@magikrun/core';
+import { err, ErrorCode, isMagikrunError } from '@magikrun/core';
 import { pipeline } from 'node:stream/promises';
 import { isClosedPipe } from '../closed-pipe.js';
 import { findContainer, openHostRuntimes } from '../host-containers.js';
 import type { GlobalOptions } from '../global-options.js';
+import { SignalForwarder } from '../signals.js';
 
 export function registerLogs(program: Command, setExitCode: (code: number) => void): void {
   program
@@ -24,10 +25,9 @@ export function registerLogs(program: Command, setExitCode: (code: number) => vo
       if (!info.logs) {
         throw err(ErrorCode.NotFound, `container ${id} has no logs: its output went where its creator sent it (only "magikrun run -d" writes logs)`, { id });
       }
-      const abort = new AbortController();
-      const onSignal = (): void => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // Ctrl-C (or SIGTERM, SIGHUP) ends following: the same handling as run's before its workload starts.
+      const signals = new SignalForwarder();
+      const { abort } = signals;
       try {
         const { stdout, stderr } = runtime.logs(id, { follow: opts.follow === true, signal: abort.signal });
         // Streamed with backpressure, chunk by chunk; our own stdout/stderr stay open.
@@ -37,11 +37,11 @@ export function registerLogs(program: Command, setExitCode: (code: number) => vo
         ]);
       } catch (e) {
         // The reader of our output has gone (`| head`): stop reading both logs and end quietly.
-        if (!isClosedPipe(e) && !(abort.signal.aborted && (e as { name?: string }).name === 'AbortError')) throw e;
+        const interrupted = abort.signal.aborted && ((e as { name?: string }).name === 'AbortError' || isMagikrunError(e, ErrorCode.Aborted));
+        if (!isClosedPipe(e) && !interrupted) throw e;
         abort.abort();
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        signals.dispose();
       }
       setExitCode(0);
     });

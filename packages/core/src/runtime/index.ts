@@ -7,3 +7,5 @@ export * from './capabilities.js';
 export * from './host-scoped.js';
 export * from './stop.js';
 export * from './stdio-route.js';
+export * from './oci-resources.js';
+export type * from './bundle.js';

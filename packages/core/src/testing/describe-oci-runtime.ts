@@ -485,6 +485,18 @@ export function describeOciRuntime(
         expectKilled(await rt.stop(id, { signal: 'SIGWINCH', timeoutMs: 200 }));
       });
 
+      it('stop with an AbortSignal is ABORTED: before it begins nothing is sent, in the grace period no SIGKILL follows', async () => {
+        const id = await started(await fx.sleepBundle());
+        await expectCode(rt.stop(id, { abortSignal: AbortSignal.abort() }), 'ABORTED');
+        expect((await rt.state(id)).status).toBe('running');
+        const ac = new AbortController();
+        const stopping = rt.stop(id, { signal: 'SIGWINCH', timeoutMs: 60_000, abortSignal: ac.signal });
+        setTimeout(() => ac.abort(), 200);
+        await expectCode(stopping, 'ABORTED');
+        await new Promise((r) => setTimeout(r, 300));
+        expect((await rt.state(id)).status, 'an aborted stop must not escalate to SIGKILL').toBe('running');
+      });
+
       it('stop of a stopped container returns its exit status', async () => {
         const id = await started(await fx.exitBundle(3));
         await rt.wait(id);

@@ -4,7 +4,9 @@
  *
  * @module lifecycle/create
  */
-import { assertLimitsSupported, CONTAINER_START_TIMEOUT, err, ErrorCode, validateContainerId, type Bundle, type ContainerState } from '@magikrun/core';
+import { CONTAINER_START_TIMEOUT } from '@magikrun/core/constants';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import { assertLimitsSupported, type Bundle, type ContainerState, validateContainerId } from '@magikrun/core/runtime';
 import { WASMTIME_CAPABILITIES } from '../capabilities.js';
 import { callBinding } from '../binding/errors.js';
 import { checkWasmBundle } from '../bundle-check.js';

@@ -3,7 +3,7 @@
  *
  * @module lifecycle/deadline
  */
-import { err, ErrorCode } from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
 
 /**
  * Resolve with `p`, or reject with `TIMEOUT` after `timeoutMs` or `ABORTED` when `signal` aborts.

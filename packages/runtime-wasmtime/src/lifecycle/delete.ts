@@ -5,7 +5,7 @@
  *
  * @module lifecycle/delete
  */
-import { assertTransition, type DeleteOptions } from '@magikrun/core';
+import { assertTransition, type DeleteOptions } from '@magikrun/core/runtime';
 import type { RuntimeContext } from './context.js';
 import { deliver } from './terminate.js';
 

@@ -3,7 +3,7 @@
  *
  * @module lifecycle/kill
  */
-import { assertTransition, parseSignal, type Signal } from '@magikrun/core';
+import { assertTransition, parseSignal, type Signal } from '@magikrun/core/runtime';
 import type { RuntimeContext } from './context.js';
 import { deliver } from './terminate.js';
 

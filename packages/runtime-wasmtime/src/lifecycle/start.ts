@@ -3,7 +3,7 @@
  *
  * @module lifecycle/start
  */
-import { assertTransition } from '@magikrun/core';
+import { assertTransition } from '@magikrun/core/runtime';
 import { fromBindingError } from '../binding/errors.js';
 import { trackExit } from '../record.js';
 import type { RuntimeContext } from './context.js';

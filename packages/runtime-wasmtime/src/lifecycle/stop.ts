@@ -3,7 +3,8 @@
  *
  * @module lifecycle/stop
  */
-import { assertTransition, DEFAULT_STOP_TIMEOUT, parseSignal, stopWithGrace, type ExitStatus, type Signal, type StopOptions } from '@magikrun/core';
+import { DEFAULT_STOP_TIMEOUT } from '@magikrun/core/constants';
+import { assertTransition, type ExitStatus, parseSignal, type Signal, type StopOptions, stopWithGrace } from '@magikrun/core/runtime';
 import type { RuntimeContext } from './context.js';
 import { checkTimeout, withDeadline } from './deadline.js';
 import { deliver } from './terminate.js';

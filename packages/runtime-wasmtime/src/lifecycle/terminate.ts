@@ -4,7 +4,8 @@
  *
  * @module lifecycle/terminate
  */
-import { defaultAction, err, ErrorCode, signalNumber, type ExitStatus, type Signal } from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import { defaultAction, type ExitStatus, type Signal, signalNumber } from '@magikrun/core/runtime';
 import { fromBindingError } from '../binding/errors.js';
 import { markStopped, type ContainerRecord } from '../record.js';
 import type { RuntimeContext } from './context.js';

@@ -4,7 +4,7 @@
  *
  * @module lifecycle/wait
  */
-import { assertTransition, type ExitStatus, type WaitOptions } from '@magikrun/core';
+import { assertTransition, type ExitStatus, type WaitOptions } from '@magikrun/core/runtime';
 import type { ContainerRecord } from '../record.js';
 import type { RuntimeContext } from './context.js';
 import { withDeadline } from './deadline.js';

@@ -9,7 +9,7 @@
  * @module stdio/plan
  */
 import { Readable, Writable } from 'node:stream';
-import { routeInput, routeOutput, type ContainerStreams, type StdioOptions, type StdioRoute } from '@magikrun/core';
+import { type ContainerStreams, routeInput, routeOutput, type StdioOptions, type StdioRoute } from '@magikrun/core/runtime';
 import type { BindingEngine, BindingInput, BindingOutput } from '../binding/types.js';
 import { pipeReadable, pumpFromReadable, pumpToWritable, stdinWritable } from './streams.js';
 

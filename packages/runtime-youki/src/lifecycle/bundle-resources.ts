@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { assertLimitsSupported, err, ErrorCode, resourcesFor, type OciBundle } from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import { assertLimitsSupported, type OciBundle, resourcesFor } from '@magikrun/core/runtime';
 import { YOUKI_CAPABILITIES } from '../capabilities.js';
 
 /**

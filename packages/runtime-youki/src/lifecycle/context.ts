@@ -4,7 +4,7 @@
  * @module lifecycle/context
  */
 import path from 'node:path';
-import { validateContainerId, type ContainerStreams } from '@magikrun/core';
+import { type ContainerStreams, validateContainerId } from '@magikrun/core/runtime';
 import { fromBindingError } from '../binding/errors.js';
 import type { BindingModule, BindingRuntime, BindingState } from '../binding/types.js';
 

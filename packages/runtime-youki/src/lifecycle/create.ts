@@ -6,16 +6,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import {
-  CONTAINER_START_TIMEOUT,
-  err,
-  ErrorCode,
-  isMagikrunError,
-  validateContainerId,
-  type Bundle,
-  type ContainerState,
-  type OciBundle,
-} from '@magikrun/core';
+import { CONTAINER_START_TIMEOUT } from '@magikrun/core/constants';
+import { err, ErrorCode, isMagikrunError } from '@magikrun/core/errors';
+import { type Bundle, type ContainerState, type OciBundle, validateContainerId } from '@magikrun/core/runtime';
 import { nativeErrorCode } from '@magikrun/core/native';
 import { fromBindingError, fromMonitorFailure } from '../binding/errors.js';
 import type { MonitorConfig } from '../binding/monitor-protocol.js';

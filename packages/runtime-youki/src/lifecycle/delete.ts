@@ -4,7 +4,7 @@
  *
  * @module lifecycle/delete
  */
-import { assertTransition, type DeleteOptions } from '@magikrun/core';
+import { assertTransition, type DeleteOptions } from '@magikrun/core/runtime';
 import { callBinding } from '../binding/errors.js';
 import { handleFor, stateOf, type RuntimeContext } from './context.js';
 

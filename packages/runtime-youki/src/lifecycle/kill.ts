@@ -3,7 +3,7 @@
  *
  * @module lifecycle/kill
  */
-import { assertTransition, parseSignal, signalNumber, type Signal } from '@magikrun/core';
+import { assertTransition, parseSignal, type Signal, signalNumber } from '@magikrun/core/runtime';
 import { callBinding } from '../binding/errors.js';
 import { handleFor, stateOf, type RuntimeContext } from './context.js';
 

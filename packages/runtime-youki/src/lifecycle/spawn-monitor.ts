@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { err, ErrorCode, type MagikrunError } from '@magikrun/core';
+import { err, ErrorCode, type MagikrunError } from '@magikrun/core/errors';
 import type { MonitorConfig, MonitorReport } from '../binding/monitor-protocol.js';
 
 /** Largest report line, in bytes (it is a few dozen). */

@@ -3,7 +3,7 @@
  *
  * @module lifecycle/start
  */
-import { assertTransition } from '@magikrun/core';
+import { assertTransition } from '@magikrun/core/runtime';
 import { callBinding } from '../binding/errors.js';
 import { handleFor, stateOf, type RuntimeContext } from './context.js';
 

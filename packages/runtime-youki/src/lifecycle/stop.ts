@@ -4,7 +4,9 @@
  *
  * @module lifecycle/stop
  */
-import { assertTransition, DEFAULT_STOP_TIMEOUT, isMagikrunError, parseSignal, stopWithGrace, type ExitStatus, type Signal, type StopOptions } from '@magikrun/core';
+import { DEFAULT_STOP_TIMEOUT } from '@magikrun/core/constants';
+import { isMagikrunError } from '@magikrun/core/errors';
+import { assertTransition, type ExitStatus, parseSignal, type Signal, type StopOptions, stopWithGrace } from '@magikrun/core/runtime';
 import { kill } from './kill.js';
 import { stateOf, type RuntimeContext } from './context.js';
 import { wait } from './wait.js';

@@ -5,7 +5,8 @@
  *
  * @module lifecycle/wait
  */
-import { assertTransition, err, ErrorCode, type ExitStatus, type WaitOptions } from '@magikrun/core';
+import { err, ErrorCode } from '@magikrun/core/errors';
+import { assertTransition, type ExitStatus, type WaitOptions } from '@magikrun/core/runtime';
 import { callBinding } from '../binding/errors.js';
 import { exitStatusOf } from '../exit-status.js';
 import { handleFor, stateOf, type RuntimeContext } from './context.js';

@@ -12,7 +12,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
-import { routeInput, routeOutput, type ContainerStreams, type StdioRoute } from '@magikrun/core';
+import { type ContainerStreams, routeInput, routeOutput, type StdioRoute } from '@magikrun/core/runtime';
 import type { MonitorStdio } from '../binding/monitor-protocol.js';
 import type { YoukiStdioOptions } from '../options.js';
 import { pumpToWritable } from './pump.js';

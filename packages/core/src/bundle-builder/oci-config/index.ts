@@ -7,7 +7,6 @@ export { resolveUser, resolveUserFrom, type ResolvedUser } from './resolve-user.
 export { parsePasswd, parseGroup, MAX_ID, MAX_ETC_FILE_SIZE, type PasswdEntry, type GroupEntry } from './passwd.js';
 export { checkHostname, hostnameFromId, MAX_HOSTNAME_LENGTH } from './hostname.js';
 export { parseNetworkMode, planNetwork, type NetworkMode, type ParsedNetwork } from './network.js';
-export { resourcesFor, MIN_MEMORY_BYTES, CPU_PERIOD_US } from './resources.js';
 export { annotationsFor, STOP_SIGNAL_ANNOTATION } from './annotations.js';
 export { generateOciSpec, type SpecParts } from './generate-spec.js';
 export { prepareOciSpec, type OciSpecOptions, type SpecContext } from './prepare-spec.js';

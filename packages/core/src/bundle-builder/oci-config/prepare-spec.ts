@@ -18,7 +18,7 @@ import { capabilitiesFor } from './capabilities.js';
 import { generateOciSpec } from './generate-spec.js';
 import { checkHostname, hostnameFromId } from './hostname.js';
 import { planNetwork, type NetworkMode } from './network.js';
-import { resourcesFor } from './resources.js';
+import { resourcesFor } from '../../runtime/oci-resources.js';
 import type { ResourceLimits } from '../../runtime/limits.js';
 import { resolveUser } from './resolve-user.js';
 import { resolveSeccompProfile } from './seccomp.js';

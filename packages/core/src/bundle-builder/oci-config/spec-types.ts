@@ -7,6 +7,8 @@
  */
 
 /** `process.user` (POSIX platforms). */
+import type { LinuxResources } from '../../runtime/oci-resources.js';
+
 export interface SpecUser {
   uid: number;
   gid: number;
@@ -85,13 +87,8 @@ export interface SpecDeviceCgroup {
 }
 
 /** `linux.resources`. */
-export interface SpecResources {
+export interface SpecResources extends LinuxResources {
   devices?: SpecDeviceCgroup[];
-  /** Bytes. */
-  memory?: { limit?: number };
-  /** CFS bandwidth: `quota` µs of CPU time per `period` µs. */
-  cpu?: { quota?: number; period?: number };
-  pids?: { limit: number };
 }
 
 /** Seccomp actions this project writes. */

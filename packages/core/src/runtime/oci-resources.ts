@@ -3,12 +3,20 @@
  * requires), CPUs as a CFS quota over a 100 ms period (`docker run --cpus`; 0.01 to the host's CPUs), pids.
  * Wall clock and fuel have no config.json form: a runtime that cannot enforce them refuses the bundle.
  *
- * @module bundle-builder/oci-config/resources
+ * @module runtime/oci-resources
  */
 import { availableParallelism } from 'node:os';
-import { err, ErrorCode } from '../../errors.js';
-import type { SpecResources } from './spec-types.js';
-import { validateResources, type ResourceLimits } from '../../runtime/limits.js';
+import { err, ErrorCode } from '../errors.js';
+import { validateResources, type ResourceLimits } from './limits.js';
+
+/** The `linux.resources` entries limits map to (config-linux.md; device rules are the bundle builder's). */
+export interface LinuxResources {
+  /** Bytes. */
+  memory?: { limit?: number };
+  /** CFS bandwidth: `quota` µs of CPU time per `period` µs. */
+  cpu?: { quota?: number; period?: number };
+  pids?: { limit: number };
+}
 
 
 /** Smallest memory limit, in bytes: 6 MiB (Docker's `linuxMinMemory`). */
@@ -22,8 +30,8 @@ export const CPU_PERIOD_US = 100_000;
  * @throws MagikrunError `INVALID_ARGUMENT` for a memory limit that is not an integer of at least
  *   {@link MIN_MEMORY_BYTES}, CPUs outside 0.01..host CPUs, or pids that is not a positive integer.
  */
-export function resourcesFor(limits: ResourceLimits | undefined): Omit<SpecResources, 'devices'> {
-  const out: Omit<SpecResources, 'devices'> = {};
+export function resourcesFor(limits: ResourceLimits | undefined): LinuxResources {
+  const out: LinuxResources = {};
   const options = validateResources(limits);
   if (!options) return out;
   const { memoryBytes, cpus, pids } = options;
