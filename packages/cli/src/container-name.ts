@@ -18,6 +18,13 @@ export const MAX_DIRECTORY_NAME = 255;
  */
 export const MAX_CONTAINER_NAME_LENGTH = MAX_DIRECTORY_NAME - '.tmp--'.length - 12;
 
+/**
+ * How long `run --name` waits for another magikrun process to release the name before refusing it, in
+ * ms: 5000 — a process removing what a killed run left is done well within it; one building or running
+ * a container of that name is not, and the name is refused after the wait.
+ */
+export const NAME_RELEASE_WAIT_MS = 5_000;
+
 /** docker's container name rule (daemon/names: `[a-zA-Z0-9][a-zA-Z0-9_.-]`), one character allowed. */
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -55,7 +62,9 @@ export async function reserveContainerName(root: string, registry: RuntimeRegist
   if (!options.generated) await refuseTakenName(registry, id);
   let claim: BundleClaim;
   try {
-    ({ claim } = await claimBundle(root, id));
+    // A process that is removing what a killed run of this name left (its watchdog, an rm) is done
+    // within moments: wait for it rather than refuse a name that is about to be free.
+    ({ claim } = await claimBundle(root, id, { waitTimeoutMs: NAME_RELEASE_WAIT_MS }));
   } catch (e) {
     if (!isMagikrunError(e, ErrorCode.Locked)) throw e;
     const pid = (e.details as { holder?: LockHolder }).holder?.pid;

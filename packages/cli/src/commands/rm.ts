@@ -7,8 +7,9 @@
  * @module commands/rm
  */
 import type { Command } from 'commander';
-import { err, ErrorCode, isMagikrunError, sweepBundleLeftovers } from '@magikrun/core';
+import { claimBundle, err, ErrorCode, isMagikrunError, sweepBundleLeftovers } from '@magikrun/core';
 import { containerExists, findContainer, noHostRuntime, openHostRuntimes, type HostRuntimes } from '../host-containers.js';
+import { NAME_RELEASE_WAIT_MS } from '../container-name.js';
 import { removeRunBundle } from '../run-bundle.js';
 import { eachArgument, type GlobalOptions } from '../global-options.js';
 
@@ -27,6 +28,16 @@ export function registerRm(program: Command, setExitCode: (code: number) => void
         }),
       );
     });
+}
+
+/** Wait up to NAME_RELEASE_WAIT_MS for the live process that claims `id` to let go (the claim is taken only to be released at once). */
+async function waitForNameRelease(root: string, id: string): Promise<void> {
+  try {
+    const { claim, fresh } = await claimBundle(root, id, { waitTimeoutMs: NAME_RELEASE_WAIT_MS });
+    if (fresh) await claim.release();
+  } catch (e) {
+    if (!isMagikrunError(e, ErrorCode.Locked)) throw e;
+  }
 }
 
 /**
@@ -62,7 +73,13 @@ async function remove(hosts: HostRuntimes, id: string, force: boolean): Promise<
     await sweepBundleLeftovers(hosts.ctx.root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });
     return;
   }
-  const report = await sweepBundleLeftovers(hosts.ctx.root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });
+  const sweep = () => sweepBundleLeftovers(hosts.ctx.root, { ids: [id], inUse: (x) => containerExists(hosts.runtimes, x) });
+  let report = await sweep();
+  if (report.busy.some((b) => b.id === id)) {
+    // Another process holds the name: one removing it (a killed run's watchdog) is done within moments.
+    await waitForNameRelease(hosts.ctx.root, id);
+    report = await sweep();
+  }
   if (report.removed.includes(id)) return;
   const busy = report.busy.find((b) => b.id === id);
   if (busy) throw err(ErrorCode.InvalidState, `container ${id} is being created or removed by the magikrun process ${busy.holder.pid}; try again once it has finished`, { id, pid: busy.holder.pid });

@@ -258,7 +258,10 @@ async function execute(plan: RunPlan, ctx: CliContext, registry: RuntimeRegistry
       status = await c.wait();
     } finally {
       signals.detach();
-      if (plan.interactive) process.stdin.pause();
+      // The workload is gone: nothing more is read from our stdin (docker run -i returns then too). Pausing
+      // is not enough — Node keeps a paused pipe reading to refill its buffer (maybeReadMore), and a
+      // producer that keeps the pipe open but quiet would then keep this process alive — so close it.
+      if (plan.interactive) process.stdin.destroy();
     }
     keep = !plan.remove;
     if (keep) await c.unbind(); // --no-rm: the stopped container stays for ps -a and rm

@@ -51,17 +51,23 @@ export function heldBundleClaim(root: string, id: string): BundleClaim | undefin
  * Claim bundle id `id` of data root `root` for this process (re-entrant: an id already held by this
  * process returns that claim). A claim whose holder died is taken over.
  *
+ * @param options.waitTimeoutMs wait up to this many ms for a live holder to release it (default: fail at once)
  * @returns the claim, and whether this call took it (`fresh`) or it was already held here.
- * @throws MagikrunError `LOCKED` when another live process holds it (`details.holder`: pid, start time,
- *   host, `heldForMs`); `INVALID_ARGUMENT` for a malformed id.
+ * @throws MagikrunError `LOCKED` when another live process holds it (after `waitTimeoutMs`, if given;
+ *   `details.holder`: pid, start time, host, `heldForMs`); `ABORTED` (`options.signal`);
+ *   `INVALID_ARGUMENT` for a malformed id.
  */
-export async function claimBundle(root: string, id: string): Promise<{ claim: BundleClaim; fresh: boolean }> {
+export async function claimBundle(root: string, id: string, options: { waitTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ claim: BundleClaim; fresh: boolean }> {
   validateContainerId(id);
   const file = claimPath(root, id);
   const existing = held.get(file);
   if (existing) return { claim: existing, fresh: false };
   await ensureStoreDir(path.dirname(file));
-  const lock = await acquireProcessLock(file, { what: `bundle id ${JSON.stringify(id)} (its bundle, staging directories and snapshot)` });
+  const lock = await acquireProcessLock(file, {
+    what: `bundle id ${JSON.stringify(id)} (its bundle, staging directories and snapshot)`,
+    ...(options.waitTimeoutMs !== undefined ? { wait: true, waitTimeoutMs: options.waitTimeoutMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const claim: BundleClaim = {
     root: path.resolve(root),
     id,

@@ -14,6 +14,7 @@ import { validateContainerId } from '../runtime/container-id.js';
 import { assertLimitsSupported, type RuntimeCapabilities } from '../runtime/capabilities.js';
 import { assertTransition } from '../runtime/lifecycle.js';
 import { defaultAction, signalNumber, type Signal } from '../runtime/signal.js';
+import { stopWithGrace, type StopSteps } from '../runtime/stop.js';
 import {
   OCI_RUNTIME_SPEC_VERSION,
   type ContainerState, type ContainerStatus, type ContainerStreams, type CreateOptions, type DeleteOptions,
@@ -63,7 +64,7 @@ export class FakeRuntime implements OciRuntime {
 
   #state(c: Fake): ContainerState {
     const s: ContainerState = { ociVersion: OCI_RUNTIME_SPEC_VERSION, id: c.id, status: c.status, bundle: c.bundle.path };
-    if (this.defects.has('extra-state-key')) (s as unknown as Record<string, unknown>)['created'] = 'now';
+    if (this.defects.has('extra-state-key')) (s as unknown as Record<string, unknown>)['startedAt'] = 'now';
     return s;
   }
 
@@ -151,13 +152,15 @@ export class FakeRuntime implements OciRuntime {
     const c = this.#get(id);
     assertTransition('stop', c.status, id);
     if (c.exit) return c.exit;
-    await this.kill(id, options.signal ?? c.bundle.stopSignal ?? 'SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), options.timeoutMs ?? 10_000)));
-    const first = await Promise.race([c.exited, timedOut]);
-    clearTimeout(timer);
-    if (first === 'timeout' && !this.defects.has('stop-never-escalates')) await this.kill(id, 'SIGKILL');
-    return c.exited;
+    const steps: StopSteps = {
+      kill: async (signal) => {
+        if (c.status === 'stopped' || (signal === 'SIGKILL' && this.defects.has('stop-never-escalates'))) return;
+        await this.kill(id, signal);
+      },
+      wait: (o) => abortable(c.exited, o?.signal, `stop "${id}"`),
+    };
+    const plan = { signal: options.signal ?? c.bundle.stopSignal ?? 'SIGTERM', timeoutMs: options.timeoutMs ?? 10_000, what: `stop "${id}"` };
+    return stopWithGrace(steps, options.abortSignal ? { ...plan, abortSignal: options.abortSignal } : plan);
   }
 
   async list(): Promise<ContainerState[]> {
@@ -167,6 +170,17 @@ export class FakeRuntime implements OciRuntime {
   streams(id: string): ContainerStreams {
     return this.#get(id).pipes;
   }
+}
+
+/** `p`, or `ABORTED` once `signal` aborts. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(err(ErrorCode.Aborted, `${what} was aborted`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(err(ErrorCode.Aborted, `${what} was aborted`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** A fixture over {@link FakeRuntime}: bundles carry their behaviour in annotations. */

@@ -88,6 +88,9 @@ export async function pumpToWritable(engine: BindingEngine, handle: number, stre
  * listening to `source` and pauses it, without destroying it — a source that never ends (a terminal,
  * a producer that keeps its pipe open) must not keep this process alive after the container is gone,
  * as `docker run -i` returns when the container exits. What `source` yields after that stays unread.
+ * Node keeps a paused pipe or socket reading until its buffer reaches the high-water mark, so a source
+ * that stays open but quiet can still hold the event loop: its owner closes it (the CLI destroys its
+ * stdin once the workload has ended).
  */
 export async function pumpFromReadable(engine: BindingEngine, handle: number, source: Readable, ended: Promise<unknown>): Promise<void> {
   try {
