@@ -47,6 +47,19 @@ describe('stopWithGrace', () => {
     expect(w.sent).toEqual([]);
   });
 
+  it('aborted while the stop signal is being sent: ABORTED at once, not after the grace period', async () => {
+    const w = workload(['SIGKILL']);
+    const ac = new AbortController();
+    const kill = w.kill.bind(w);
+    w.kill = async (signal) => {
+      await kill(signal);
+      ac.abort(); // arrives before kill resolves
+    };
+    // A grace period far past the test's time-out: waiting it out fails the test.
+    await expect(stopWithGrace(w, { signal: 'SIGTERM', timeoutMs: 600_000, what: 'stop "x"', abortSignal: ac.signal })).rejects.toSatisfy((e) => isMagikrunError(e, 'ABORTED'));
+    expect(w.sent).toEqual(['SIGTERM']);
+  });
+
   it('aborted in the grace period: ABORTED at once, and no SIGKILL follows', async () => {
     const w = workload(['SIGKILL']);
     const ac = new AbortController();

@@ -41,6 +41,8 @@ export async function stopWithGrace(steps: StopSteps, plan: StopPlan): Promise<E
   const aborted = () => err(ErrorCode.Aborted, `${plan.what} was aborted`);
   if (abortSignal?.aborted) throw aborted();
   await steps.kill(plan.signal);
+  // An abort that came while the signal was being sent: the workload keeps that signal, nothing more.
+  if (abortSignal?.aborted) throw aborted();
   const grace = new AbortController();
   const timer = setTimeout(() => grace.abort(), plan.timeoutMs);
   const onAbort = () => grace.abort();
